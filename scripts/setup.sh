@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One step installs everything berth needs on a fresh Debian 12 machine that
+# has only Node.js, npm, cc, make and python3. Safe to run again; fast when
+# nothing is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: busybox-static for the built-in root filesystem, runc for
+# the side-by-side benchmark, iproute2 for network namespaces, libc6-dev for
+# the static helper.
+packages=(busybox-static runc iproute2 libc6-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies, only when package-lock.json changed since the last install.
+stamp=node_modules/.berth-lock-stamp
+if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi
+
+make -s -C native
+npx tsc -p tsconfig.json
+
+# The built-in busybox root filesystem and an OCI bundle around it.
+mkdir -p build
+if [ ! -x build/rootfs/bin/busybox ] || [ /bin/busybox -nt build/rootfs/bin/busybox ]; then
+  scripts/make-busybox-rootfs.sh build/rootfs
+fi
+if [ ! -f build/busybox-bundle/config.json ]; then
+  mkdir -p build/busybox-bundle
+  ln -sfn ../rootfs build/busybox-bundle/rootfs
+  node dist/src/cli/main.js runtime spec --bundle build/busybox-bundle \
+    -- /bin/sh -c 'echo "hello from $(hostname): I am PID $$ and see $(ls /proc | grep -c "^[0-9]") process(es)"'
+fi
+echo "setup: ok"

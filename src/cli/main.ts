@@ -1,0 +1,39 @@
+// The berth command. This is the only place that ends the process: commands
+// throw BerthErrors, and their kind decides the exit status here.
+import { Command, CommanderError } from 'commander';
+import { BerthError } from '../util/errors.js';
+import { registerRuntime } from './runtime/index.js';
+import { ExitStatus } from './exit.js';
+
+
+export function buildProgram(): Command {
+  const program = new Command('berth')
+    .description('A container engine: namespaces decide what a process sees, cgroups how much it gets.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`berth: ${str.replace(/^error: /, '')}`) });
+  registerRuntime(program);
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof ExitStatus) return err.status;
+    if (err instanceof CommanderError) {
+      // Help and version end with code 0; usage errors are the engine's (125), as in Docker.
+      return err.exitCode === 0 ? 0 : 125;
+    }
+    if (err instanceof BerthError) {
+      process.stderr.write(`berth: ${err.message}\n`);
+      return err.exitStatus;
+    }
+    process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    return 125;
+  }
+}
+
+process.exitCode = await main(process.argv);

@@ -1,0 +1,38 @@
+// `berth runtime …`: the OCI runtime command line, following the contract
+// runc defines so that other engines and the OCI test suites can drive berth.
+import { Command } from 'commander';
+import { Runtime, DEFAULT_RUNTIME_ROOT } from '../../runtime/container.js';
+import { registerCreate } from './create.js';
+import { registerStart } from './start.js';
+import { registerState } from './state.js';
+import { registerKill } from './kill.js';
+import { registerDelete } from './delete.js';
+import { registerRun } from './run.js';
+import { registerExec } from './exec.js';
+import { registerSpec } from './spec.js';
+import { registerFeatures } from './features.js';
+import { registerPlan } from './plan.js';
+import { registerList } from './list.js';
+import { registerPauseResume } from './pause.js';
+
+export interface RuntimeContext {
+  runtime(): Runtime;
+  root(): string;
+}
+
+export function registerRuntime(program: Command): void {
+  const cmd = program
+    .command('runtime')
+    .description('the OCI runtime: run an OCI bundle (rootfs + config.json) as a container, as runc does')
+    .option('--root <dir>', 'directory for container state', DEFAULT_RUNTIME_ROOT)
+    .option('--log <file>', 'accepted for runc compatibility (errors go to stderr)')
+    .option('--log-format <format>', 'accepted for runc compatibility', 'text')
+    .option('--systemd-cgroup', 'accepted for runc compatibility; cgroupsPath is used as a path');
+  const ctx: RuntimeContext = {
+    root: () => cmd.opts<{ root: string }>().root,
+    runtime: () => new Runtime(cmd.opts<{ root: string }>().root),
+  };
+  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerExec, registerSpec, registerFeatures, registerPlan, registerList, registerPauseResume]) {
+    register(cmd, ctx);
+  }
+}

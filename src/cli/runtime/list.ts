@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import type { RuntimeContext } from './index.js';
+
+export function registerList(cmd: Command, ctx: RuntimeContext): void {
+  cmd.command('list')
+    .alias('ls')
+    .description('list containers')
+    .option('-q, --quiet', 'only ids')
+    .option('-f, --format <format>', 'table or json', 'table')
+    .action((opts: { quiet?: boolean; format: string }) => {
+      const states = ctx.runtime().list();
+      if (opts.quiet) {
+        for (const s of states) process.stdout.write(`${s.id}\n`);
+      } else if (opts.format === 'json') {
+        process.stdout.write(JSON.stringify(states) + '\n');
+      } else {
+        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created])];
+        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+        for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd() + '\n');
+      }
+    });
+}

@@ -1,0 +1,335 @@
+// From config.json to plan: every decision about a container is made here, in
+// order, as plain data. The native helper only carries the steps out. Nothing
+// here touches the system, so the whole policy is testable without root.
+import { isAbsolute, join, posix } from 'node:path';
+import { invalid } from '../util/errors.js';
+import type { Spec, SpecMount, NamespaceType } from './spec.js';
+import type { PlanOp } from './plan.js';
+import { MountCreate } from './plan.js';
+import { CLONE_FLAGS, NAMESPACE_ORDER } from './namespaces.js';
+import { capabilityMask, kernelCapabilityMask } from './capabilities.js';
+import { parseMountOptions, PROPAGATION_OPTIONS, MS, BIND_REMOUNT_FLAGS } from './mounts.js';
+import { rlimitNumber, RLIM_INFINITY, type RlimitName } from './rlimits.js';
+import { DEFAULT_DEVICES, DEFAULT_DEV_SYMLINKS } from './defaults.js';
+
+/** What the builder needs to know about the host and the container's state. */
+export interface BuildContext {
+  /** Absolute path of the bundle (relative paths in config.json are resolved against it). */
+  bundle: string;
+  /** Files the monitor writes, and how it is driven. */
+  exitFile?: string;
+  pidFile?: string;
+  startFifo?: string;
+  consoleSocket?: string;
+  relayTerminal?: boolean;
+  forwardSignals?: boolean;
+  /** The container's cgroup: the cgroup.procs files to join, one per hierarchy. */
+  cgroup?: { procsFiles: string[]; path: string; version: 1 | 2 };
+  /** The compiled seccomp program, when the spec asks for one. */
+  seccomp?: { program: Buffer; flags: number; summary: string };
+  /** /proc/sys/kernel/cap_last_cap. */
+  lastCap: number;
+  /** This process's hard rlimits, and whether it may raise them (CAP_SYS_RESOURCE). */
+  hardLimits: Map<RlimitName, bigint>;
+  canRaiseHardLimits: boolean;
+  /** Whether a host path is a directory (a bind's target is made to match its source). */
+  isDirectory: (hostPath: string) => boolean;
+  /**
+   * For `exec`: join every namespace of a running container (the spec's
+   * namespaces must all carry paths) and leave its filesystem, hostname and
+   * sysctls as they are.
+   */
+  joinExisting?: boolean;
+}
+
+export interface BuiltPlan {
+  ops: PlanOp[];
+  /** Things the user should know that did not stop the container (clamped rlimits…). */
+  warnings: string[];
+  /** The absolute root filesystem path. */
+  rootfs: string;
+}
+
+const SETNS_IN_MONITOR: readonly NamespaceType[] = ['pid', 'network', 'ipc', 'uts', 'time', 'cgroup'];
+
+export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
+  const proc = spec.process;
+  if (!proc) throw invalid('InvalidSpec', 'process: missing (nothing to run)');
+  const ops: PlanOp[] = [];
+  const warnings: string[] = [];
+  const rootfs = isAbsolute(spec.root.path) ? spec.root.path : join(ctx.bundle, spec.root.path);
+  const linux = spec.linux ?? {};
+
+  // Namespaces: which are new, which are joined.
+  const namespaces = new Map<NamespaceType, string | undefined>();
+  for (const [i, ns] of (linux.namespaces ?? []).entries()) {
+    if (namespaces.has(ns.type)) throw invalid('InvalidSpec', `linux.namespaces[${i}]: duplicate namespace type "${ns.type}"`);
+    if (ns.path !== undefined && !isAbsolute(ns.path)) throw invalid('InvalidSpec', `linux.namespaces[${i}].path: must be absolute`);
+    namespaces.set(ns.type, ns.path);
+  }
+  const isNew = (t: NamespaceType) => namespaces.has(t) && namespaces.get(t) === undefined;
+  const joined = (t: NamespaceType) => namespaces.get(t);
+  const hasMountNs = namespaces.has('mount');
+  const newUser = isNew('user');
+  const joinedUser = joined('user');
+
+  if ((linux.uidMappings?.length || linux.gidMappings?.length) && !newUser) {
+    throw invalid('InvalidSpec', 'linux.uidMappings: id mappings need a new user namespace in linux.namespaces');
+  }
+  if (newUser && !linux.uidMappings?.length) throw invalid('InvalidSpec', 'linux.uidMappings: a new user namespace needs uid mappings');
+  if (newUser && !linux.gidMappings?.length) throw invalid('InvalidSpec', 'linux.gidMappings: a new user namespace needs gid mappings');
+  if (newUser && joined('mount')) throw invalid('InvalidSpec', 'linux.namespaces: joining a mount namespace while creating a user namespace is not supported');
+  if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
+  if (linux.sysctl && Object.keys(linux.sysctl).some((k) => k.startsWith('net.')) && !namespaces.has('network')) {
+    throw invalid('InvalidSpec', 'linux.sysctl: net.* sysctls need a network namespace');
+  }
+
+  // --- monitor phase
+  if (ctx.exitFile) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
+  if (ctx.pidFile) ops.push({ op: 'monitorPidFile', path: ctx.pidFile });
+  if (ctx.startFifo) ops.push({ op: 'monitorStartFifo', path: ctx.startFifo });
+  if (proc.terminal) {
+    if (ctx.consoleSocket) ops.push({ op: 'monitorConsoleSocket', path: ctx.consoleSocket });
+    else if (ctx.relayTerminal) ops.push({ op: 'monitorRelayTerminal' });
+    else throw invalid('InvalidSpec', 'process.terminal: a terminal needs --console-socket, or an attached run');
+  }
+  if (ctx.forwardSignals) ops.push({ op: 'monitorForwardSignals' });
+  // Namespaces the process must be born in: the monitor joins them, and the
+  // clone inherits them (a joined pid namespace only applies to children).
+  for (const type of NAMESPACE_ORDER) {
+    const path = joined(type);
+    if (path !== undefined && (SETNS_IN_MONITOR.includes(type) && !joinedUser)) {
+      ops.push({ op: 'monitorSetns', path, nstype: CLONE_FLAGS[type], why: `join ${type} namespace` });
+    }
+  }
+
+  // --- clone
+  // With a joined user namespace, the new namespaces must be created after
+  // joining it (so that it owns them): only the pid namespace is cloned, the
+  // rest unshared in the child. cgroup always comes later, once the process
+  // sits in its cgroup.
+  const cloneTypes = NAMESPACE_ORDER.filter((t) => isNew(t) && t !== 'cgroup' && (!joinedUser || t === 'pid'));
+  ops.push({
+    op: 'clone',
+    flags: cloneTypes.reduce((f, t) => f | CLONE_FLAGS[t], 0),
+    why: cloneTypes.length ? `new ${cloneTypes.join(', ')} namespace${cloneTypes.length > 1 ? 's' : ''}` : 'no new namespaces',
+  });
+
+  // --- parent phase
+  if (newUser) {
+    ops.push({ op: 'parentWriteProc', relpath: 'uid_map', data: idMap(linux.uidMappings!) });
+    ops.push({ op: 'parentWriteProc', relpath: 'gid_map', data: idMap(linux.gidMappings!) });
+  }
+  if (proc.oomScoreAdj !== undefined) ops.push({ op: 'parentWriteProc', relpath: 'oom_score_adj', data: String(proc.oomScoreAdj) });
+  for (const path of ctx.cgroup?.procsFiles ?? []) ops.push({ op: 'parentJoinCgroup', path });
+
+  // --- child phase: namespaces
+  if (joinedUser) {
+    ops.push({ op: 'setns', path: joinedUser, nstype: CLONE_FLAGS.user, why: 'join user namespace' });
+    for (const type of NAMESPACE_ORDER) {
+      const path = joined(type);
+      if (type !== 'user' && path !== undefined) ops.push({ op: 'setns', path, nstype: CLONE_FLAGS[type], why: `join ${type} namespace` });
+    }
+  } else if (joined('mount')) {
+    ops.push({ op: 'setns', path: joined('mount')!, nstype: CLONE_FLAGS.mount, why: 'join mount namespace' });
+  }
+  if (newUser || joinedUser) ops.push({ op: 'setIds', uid: 0, gid: 0 });
+  const unshareTypes = NAMESPACE_ORDER.filter((t) => isNew(t) && !cloneTypes.includes(t));
+  if (unshareTypes.length) {
+    ops.push({
+      op: 'unshare',
+      flags: unshareTypes.reduce((f, t) => f | CLONE_FLAGS[t], 0),
+      why: `new ${unshareTypes.join(', ')} namespace${unshareTypes.length > 1 ? 's' : ''}`,
+    });
+  }
+
+  // --- filesystem
+  const inUserNs = newUser || joinedUser !== undefined;
+  if (ctx.joinExisting) {
+    // The container's filesystem, hostname and sysctls are already in place.
+  } else if (hasMountNs) {
+    buildRootfs(spec, ctx, rootfs, inUserNs, ops);
+  } else {
+    ops.push({ op: 'chroot', root: rootfs });
+  }
+
+  // Kernel parameters scoped to the container's namespaces.
+  for (const [key, value] of Object.entries(ctx.joinExisting ? {} : linux.sysctl ?? {})) {
+    if (!/^[a-z0-9_.-]+$/i.test(key) || key.includes('..')) throw invalid('InvalidSpec', `linux.sysctl: invalid key "${key}"`);
+    ops.push({ op: 'writeFile', path: `/proc/sys/${key.replaceAll('.', '/')}`, data: value, why: `sysctl ${key}=${value}` });
+  }
+  if (hasMountNs && !ctx.joinExisting) {
+    for (const path of linux.maskedPaths ?? []) ops.push({ op: 'maskPath', path: checkContainerPath(path, 'linux.maskedPaths') });
+    for (const path of linux.readonlyPaths ?? []) ops.push({ op: 'readonlyPath', path: checkContainerPath(path, 'linux.readonlyPaths') });
+    if (spec.root.readonly) ops.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.BIND | MS.REMOUNT | MS.RDONLY, data: '', why: 'root.readonly' });
+  }
+
+  if (spec.hostname !== undefined && !ctx.joinExisting) ops.push({ op: 'sethostname', name: spec.hostname });
+  if (spec.domainname !== undefined && !ctx.joinExisting) {
+    if (!namespaces.has('uts')) throw invalid('InvalidSpec', 'domainname: setting a domain name needs a uts namespace');
+    ops.push({ op: 'setdomainname', name: spec.domainname });
+  }
+
+  // --- process
+  for (const [i, rl] of (proc.rlimits ?? []).entries()) {
+    const field = `process.rlimits[${i}]`;
+    const resource = rlimitNumber(rl.type, `${field}.type`);
+    let soft = BigInt(rl.soft);
+    let hard = BigInt(rl.hard);
+    if (soft > hard) throw invalid('InvalidSpec', `${field}: soft limit ${soft} is above hard limit ${hard}`);
+    const ceiling = ctx.hardLimits.get(rl.type as RlimitName) ?? RLIM_INFINITY;
+    if (!ctx.canRaiseHardLimits && hard > ceiling) {
+      warnings.push(`${field}: ${rl.type} hard limit ${hard} clamped to ${ceiling}: this host does not allow raising it (no CAP_SYS_RESOURCE)`);
+      hard = ceiling;
+      if (soft > hard) soft = hard;
+    }
+    ops.push({ op: 'setrlimit', resource, soft, hard, name: rl.type });
+  }
+
+  ops.push(proc.terminal ? { op: 'terminal' } : { op: 'setsid' });
+
+  const lastCapMask = kernelCapabilityMask(ctx.lastCap);
+  const caps = proc.capabilities ?? {};
+  const capSet = (name: keyof typeof caps) => capabilityMask(caps[name], `process.capabilities.${name}`) & lastCapMask;
+  const bounding = capSet('bounding');
+  const effective = capSet('effective');
+  const permitted = capSet('permitted');
+  const inheritable = capSet('inheritable');
+  const ambient = capSet('ambient');
+
+  if (proc.noNewPrivileges) ops.push({ op: 'noNewPrivs' });
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
+  // the process still has it. With no_new_privs, load it as late as possible
+  // so that fewer of our own syscalls go through it.
+  if (ctx.seccomp && !proc.noNewPrivileges) ops.push({ op: 'seccomp', ...ctx.seccomp });
+  ops.push({ op: 'boundingSet', keep: bounding });
+  const uid = proc.user.uid;
+  const gid = proc.user.gid;
+  ops.push({ op: 'setgroups', groups: proc.user.additionalGids ?? [] });
+  ops.push({ op: 'setuidGid', uid, gid });
+  ops.push({ op: 'chdir', path: proc.cwd });
+  ops.push({ op: 'capset', effective, permitted, inheritable });
+  if (ambient) ops.push({ op: 'ambient', raise: ambient });
+  ops.push({ op: 'closeFrom', fd: 3 });
+  ops.push({ op: 'waitStart' });
+  if (ctx.seccomp && proc.noNewPrivileges) ops.push({ op: 'seccomp', ...ctx.seccomp });
+  ops.push({ op: 'exec', file: proc.args[0]!, argv: proc.args, env: proc.env ?? [] });
+  return { ops, warnings, rootfs };
+}
+
+function idMap(maps: readonly { containerID: number; hostID: number; size: number }[]): string {
+  return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}
+
+function checkContainerPath(path: string, field: string): string {
+  if (!path.startsWith('/')) throw invalid('InvalidSpec', `${field}: "${path}" must be an absolute path`);
+  return posix.normalize(path);
+}
+
+const makedev = (major: number, minor: number) =>
+  (minor & 0xff) | ((major & 0xfff) << 8) | ((minor & ~0xff) << 12) | (((major & ~0xfff) >>> 0) * 2 ** 32);
+
+const DEVICE_TYPE_BITS: Record<string, number> = { c: 0o020000, u: 0o020000, b: 0o060000, p: 0o010000 };
+
+/** The root filesystem: make it private, mount everything, add /dev, pivot into it. */
+function buildRootfs(spec: Spec, ctx: BuildContext, rootfs: string, inUserNs: boolean, ops: PlanOp[]): void {
+  const linux = spec.linux ?? {};
+  // Nothing this container mounts may propagate back to the host.
+  ops.push({ op: 'mount', source: '', target: '/', fstype: '', flags: MS.REC | MS.SLAVE, data: '', why: 'stop mount events propagating to the host' });
+  // pivot_root needs the new root to be a mount point.
+  ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', why: 'make the root filesystem a mount point' });
+
+  let devIsTmpfs = false;
+  for (const [i, m] of (spec.mounts ?? []).entries()) {
+    mountOps(m, `mounts[${i}]`, ctx, rootfs, ops);
+    if (posix.normalize(m.destination) === '/dev') devIsTmpfs = m.type === 'tmpfs';
+  }
+
+  // Devices: the spec's defaults and linux.devices. Inside a user namespace
+  // mknod is not allowed, so the host's node is bound instead.
+  const devices = [...DEFAULT_DEVICES.map((d) => ({ ...d })), ...(linux.devices ?? [])];
+  const seen = new Set<string>();
+  for (const [i, d] of devices.entries()) {
+    if (seen.has(d.path)) continue;
+    seen.add(d.path);
+    const isDefault = i < DEFAULT_DEVICES.length;
+    if (isDefault && !devIsTmpfs) continue; // an image's own /dev is left as it is
+    if (inUserNs) {
+      ops.push({ op: 'mountInRoot', root: rootfs, target: d.path, source: d.path, fstype: '', flags: MS.BIND, data: '', create: MountCreate.File, why: `device ${d.path} (bound: mknod is not allowed in a user namespace)` });
+    } else {
+      if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {
+        throw invalid('InvalidSpec', `linux.devices[${i - DEFAULT_DEVICES.length}]: ${d.path} needs major and minor numbers`);
+      }
+      const mode = (DEVICE_TYPE_BITS[d.type] ?? 0) | ((d.fileMode ?? 0o666) & 0o7777);
+      ops.push({ op: 'mknodInRoot', root: rootfs, target: d.path, mode, dev: makedev(d.major ?? 0, d.minor ?? 0) });
+    }
+  }
+  if (devIsTmpfs) {
+    for (const [link, target] of DEFAULT_DEV_SYMLINKS) ops.push({ op: 'symlinkInRoot', root: rootfs, linkpath: link, target });
+  }
+
+  ops.push({ op: 'pivotRoot', root: rootfs });
+  if (linux.rootfsPropagation) {
+    ops.push({ op: 'mount', source: '', target: '/', fstype: '', flags: PROPAGATION_OPTIONS[linux.rootfsPropagation]!, data: '', why: `rootfsPropagation ${linux.rootfsPropagation}` });
+  }
+}
+
+function mountOps(m: SpecMount, field: string, ctx: BuildContext, rootfs: string, ops: PlanOp[]): void {
+  const dest = checkContainerPath(m.destination, `${field}.destination`);
+  const opts = parseMountOptions(m.options, `${field}.options`);
+  const isBind = opts.isBind || m.type === 'bind';
+  const why = `${field}: ${m.type ?? 'bind'} on ${dest}`;
+
+  if (m.type === 'cgroup' || m.type === 'cgroup2') {
+    cgroupMountOps(dest, opts.flags, ctx, rootfs, ops, why);
+    return;
+  }
+  if (isBind) {
+    if (!m.source) throw invalid('InvalidSpec', `${field}.source: a bind mount needs a source`);
+    const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+    const rec = opts.flags & MS.REC;
+    ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source, fstype: '', flags: MS.BIND | rec, data: '', create: ctx.isDirectory(source) ? MountCreate.Directory : MountCreate.File, why });
+    // A bind ignores every other flag: read-only and friends need a remount.
+    const remount = opts.flags & BIND_REMOUNT_FLAGS;
+    if (remount) {
+      ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: '', fstype: '', flags: MS.BIND | MS.REMOUNT | remount, data: '', create: MountCreate.None, why: `${field}: remount with ${m.options?.filter((o) => o !== 'bind' && o !== 'rbind').join(',')}` });
+    }
+  } else {
+    if (!m.type) throw invalid('InvalidSpec', `${field}.type: missing (not a bind mount)`);
+    ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: m.source ?? m.type, fstype: m.type, flags: opts.flags, data: opts.data.join(','), create: MountCreate.Directory, why });
+  }
+  for (const flags of opts.propagation) {
+    ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: '', fstype: '', flags, data: '', create: MountCreate.None, why: `${field}: propagation` });
+  }
+}
+
+
+/**
+ * /sys/fs/cgroup inside the container shows only the container's own cgroup:
+ * on v2 a cgroup2 mount (rooted at the container's cgroup by the cgroup
+ * namespace), on v1 a tmpfs with the container's directory of each hierarchy
+ * bound into it.
+ */
+function cgroupMountOps(dest: string, flags: number, ctx: BuildContext, rootfs: string, ops: PlanOp[], why: string): void {
+  const cg = ctx.cgroup;
+  const roFlags = flags & BIND_REMOUNT_FLAGS;
+  if (!cg) return;
+  if (cg.version === 2) {
+    const dir = posix.dirname(cg.procsFiles[0]!);
+    ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: dir, fstype: '', flags: MS.BIND | MS.REC, data: '', create: MountCreate.Directory, why: `${why} (the container's cgroup)` });
+    if (roFlags) ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: '', fstype: '', flags: MS.BIND | MS.REMOUNT | roFlags, data: '', create: MountCreate.None, why: `${why}: read-only` });
+    return;
+  }
+  ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: 'tmpfs', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755', create: MountCreate.Directory, why: `${why} (a tmpfs holding each hierarchy)` });
+  for (const procs of cg.procsFiles) {
+    const dir = posix.dirname(procs);
+    const hierarchy = dir.endsWith(cg.path) ? dir.slice(0, dir.length - cg.path.length) : posix.dirname(dir);
+    const name = posix.basename(hierarchy);
+    const target = posix.join(dest, name);
+    ops.push({ op: 'mountInRoot', root: rootfs, target, source: dir, fstype: '', flags: MS.BIND | MS.REC, data: '', create: MountCreate.Directory, why: `cgroup v1 ${name}: the container's own directory` });
+    if (roFlags) ops.push({ op: 'mountInRoot', root: rootfs, target, source: '', fstype: '', flags: MS.BIND | MS.REMOUNT | roFlags, data: '', create: MountCreate.None, why: `cgroup v1 ${name}: read-only` });
+  }
+  if (roFlags & MS.RDONLY) {
+    ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: '', fstype: '', flags: MS.REMOUNT | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY, data: 'mode=755', create: MountCreate.None, why: `${why}: read-only` });
+  }
+}
