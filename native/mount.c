@@ -169,7 +169,9 @@ static int resolve_parent(int rootfd, const char *path, char *base,
 	memcpy(dir, path, len);
 	dir[len] = '\0';
 	slash = strrchr(dir, '/');
-	snprintf(base, basesz, "%s", slash ? slash + 1 : dir);
+	if (strlen(slash ? slash + 1 : dir) >= basesz)
+		return make_error(err, ENAMETOOLONG, "%s", path);
+	strcpy(base, slash ? slash + 1 : dir);
 	if (!*base || !strcmp(base, ".") || !strcmp(base, ".."))
 		return make_error(err, EINVAL, "%s names no entry", path);
 	if (slash)

@@ -8,7 +8,8 @@
  * helper relies on (one CLONE, one WAIT_START, EXEC last, a terminal has
  * exactly one consumer). No decisions are made here: the plan says it all.
  */
-#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -218,16 +219,16 @@ static int validate(struct plan *plan, struct berr *err)
 	for (uint32_t i = 0; i < plan->count; i++) {
 		const struct op *o = &plan->ops[i];
 		enum phase ph = phase_of(o->code);
+		bool once;
 
 		err->step = i;
 		err->op = op_name(o->code);
 		if (ph < phase || (ph > PHASE_CLONE && phase == PHASE_MONITOR))
 			return make_error(err, EINVAL, "op out of phase order");
-		if (++seen[o->code] > 1 && o->code != OP_MONITOR_SETNS &&
-		    ph != PHASE_PARENT && ph != PHASE_CHILD)
-			return make_error(err, EINVAL, "op given twice");
-		if ((o->code == OP_WAIT_START || o->code == OP_EXEC) &&
-		    seen[o->code] > 1)
+		once = (ph <= PHASE_CLONE && o->code != OP_MONITOR_SETNS) ||
+		       o->code == OP_WAIT_START || o->code == OP_EXEC ||
+		       o->code == OP_TERMINAL;
+		if (++seen[o->code] > 1 && once)
 			return make_error(err, EINVAL, "op given twice");
 		if (o->code == OP_EXEC && i != plan->count - 1)
 			return make_error(err, EINVAL, "EXEC must be the last op");
@@ -281,6 +282,12 @@ int plan_read(int fd, struct plan *plan, struct berr *err)
 		n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN) {	/* handed a non-blocking fd */
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+			poll(&pfd, 1, -1);
+			continue;
+		}
 		if (n < 0)
 			return make_error(err, errno, "read the plan from fd %d", fd);
 		if (n == 0)
@@ -357,22 +364,7 @@ int plan_run_monitor(const struct plan *plan, struct monitor_conf *conf,
 			ret = ns_setns(S(0), N(1), err);
 			break;
 		case OP_MONITOR_START_FIFO:
-			/*
-			 * Quirk: once a writer has come and gone, poll() reports
-			 * POLLHUP on a FIFO's read end for ever, so the monitor
-			 * would spin. Holding a write end of our own keeps the
-			 * FIFO "connected": reads then just say EAGAIN until the
-			 * start byte arrives.
-			 */
-			conf->fifo = open(S(0), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-			if (conf->fifo < 0) {
-				ret = make_error(err, errno, "open %s", S(0));
-				break;
-			}
-			conf->fifo_writer = open(S(0), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-			if (conf->fifo_writer < 0)
-				ret = make_error(err, errno == ENXIO ? EINVAL : errno,
-						 "open %s for writing (is it a FIFO?)", S(0));
+			ret = start_fifo_open(S(0), conf, err);
 			break;
 		}
 		if (stamp(ret, i, o, err) < 0)

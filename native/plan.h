@@ -108,6 +108,8 @@ enum sync_msg {
 	SYNC_WAITING = 'W',	/* child -> monitor: waiting at WAIT_START */
 	SYNC_ERROR = 'E',	/* child -> monitor: a step failed (reported) */
 };
+int start_fifo_open(const char *path, struct monitor_conf *mc,
+		    struct berr *err);
 int sync_send(int sock, char msg, int fd);
 int sync_recv(int sock, int *fd, int flags);	/* msg, 0 at EOF, -1 */
 

@@ -10,6 +10,7 @@
 #ifndef BERTH_SYSCALLS_H
 #define BERTH_SYSCALLS_H
 
+#include <sched.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 

@@ -10,6 +10,7 @@ command -v file >/dev/null && file -L "$busybox" 2>/dev/null | grep -q 'dynamica
 
 tmp=$(mktemp -d "$(dirname "$dest")/.rootfs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
 mkdir -p "$tmp"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,home,var,run}
 chmod 1777 "$tmp/tmp"
 cp "$busybox" "$tmp/bin/busybox"
