@@ -39,6 +39,6 @@ if [ ! -f build/busybox-bundle/config.json ]; then
   mkdir -p build/busybox-bundle
   ln -sfn ../rootfs build/busybox-bundle/rootfs
   node dist/src/cli/main.js runtime spec --bundle build/busybox-bundle \
-    -- /bin/sh -c 'echo "hello from $(hostname): I am PID $$ and see $(ls /proc | grep -c "^[0-9]") process(es)"'
+    -- /bin/sh -c 'echo "hello from $(hostname), I am PID $$. All the processes I can see:"; ps'
 fi
 echo "setup: ok"

@@ -11,6 +11,7 @@ export function buildProgram(): Command {
     .description('A container engine: namespaces decide what a process sees, cgroups how much it gets.')
     .version('0.1.0')
     .exitOverride()
+    .enablePositionalOptions()
     .configureOutput({ outputError: (str, write) => write(`berth: ${str.replace(/^error: /, '')}`) });
   registerRuntime(program);
   return program;

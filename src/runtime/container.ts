@@ -189,8 +189,11 @@ function reportError(line: string | undefined, stderrText: string): BerthError {
     return new BerthError('cannotExecute', 'ExecFailed', `exec: "${name}": ${errnoText(Number(errno))}`);
   }
   if (line?.startsWith('error ')) {
-    const m = /^error (\d+) (\d+) (\S+) ?(.*)$/.exec(line);
-    if (m) return systemError('PlanStepFailed', `container setup failed at step ${Number(m[1]) + 1} (${m[3]}): ${m[4] || errnoText(Number(m[2]))}`);
+    const m = /^error (-?\d+) (\d+) (\S+) ?(.*)$/.exec(line);
+    if (m) {
+      const where = Number(m[1]) < 0 ? 'reading the plan' : `step ${Number(m[1]) + 1} (${m[3]})`;
+      return systemError('PlanStepFailed', `container setup failed at ${where}: ${m[4] || errnoText(Number(m[2]))} (errno ${m[2]})`);
+    }
     return systemError('PlanStepFailed', `container setup failed: ${line.slice(6)}`);
   }
   return systemError('HelperFailed', `the container's monitor ended unexpectedly${stderrText ? `: ${stderrText.trim()}` : ''}`);

@@ -27,7 +27,8 @@ export function registerRuntime(program: Command): void {
     .option('--root <dir>', 'directory for container state', DEFAULT_RUNTIME_ROOT)
     .option('--log <file>', 'accepted for runc compatibility (errors go to stderr)')
     .option('--log-format <format>', 'accepted for runc compatibility', 'text')
-    .option('--systemd-cgroup', 'accepted for runc compatibility; cgroupsPath is used as a path');
+    .option('--systemd-cgroup', 'accepted for runc compatibility; cgroupsPath is used as a path')
+    .enablePositionalOptions();
   const ctx: RuntimeContext = {
     root: () => cmd.opts<{ root: string }>().root,
     runtime: () => new Runtime(cmd.opts<{ root: string }>().root),

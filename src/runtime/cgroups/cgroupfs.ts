@@ -41,6 +41,12 @@ export function writeCgroupFile(path: string, value: string, field: string): voi
   if (cgroupWriteChannel.hasSubscribers) cgroupWriteChannel.publish({ path, value, field } satisfies CgroupWriteEvent);
 }
 
+/** The errno behind an error from this file ("EBUSY"), for messages. */
+export function causeErrno(err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined;
+  return errnoCode(cause) ?? errnoCode(err) ?? 'unknown error';
+}
+
 /** File contents, or undefined when the file does not exist. */
 export function readCgroupFile(path: string): string | undefined {
   try {

@@ -33,9 +33,9 @@ export interface LinuxDeviceCgroup {
   allow: boolean;
   /** 'a' (all), 'c' (char) or 'b' (block); absent means 'a'. */
   type?: 'a' | 'b' | 'c';
-  /** Absent or -1: any. */
-  major?: number;
-  minor?: number;
+  /** Absent, null or -1: any (some tools write null for "any"). */
+  major?: number | null;
+  minor?: number | null;
   /** Some of "rwm"; absent means "rwm". */
   access?: string;
 }
@@ -142,8 +142,11 @@ export interface CgroupManager {
   stats(): CgroupStats;
   /** Whether the kernel's OOM killer killed a process in this cgroup. */
   oomKilled(): boolean;
+  /** Stop every process (they keep their state and memory) until thaw(); returns once the kernel reports them stopped. */
   freeze(): void;
   thaw(): void;
+  /** Whether the kernel reports the cgroup frozen (a container is "paused"); false without a freezer. */
+  frozen(): boolean;
   /** Signal every process, including those forked while signalling. */
   kill(signal: NodeJS.Signals | number): void;
   destroy(): void;

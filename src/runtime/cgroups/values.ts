@@ -127,8 +127,8 @@ export function deviceRule(field: string, rule: LinuxDeviceCgroup): string {
   return `${type} ${deviceNumber(`${field}.major`, rule.major)}:${deviceNumber(`${field}.minor`, rule.minor)} ${access}`;
 }
 
-function deviceNumber(field: string, v: number | undefined): string {
-  if (v === undefined || v === -1) return '*';
+function deviceNumber(field: string, v: number | null | undefined): string {
+  if (v === undefined || v === null || v === -1) return '*';
   const n = integer(field, v);
   if (n < 0) throw invalid('CGROUP_VALUE_INVALID', `${field}: ${n} is negative; use -1 or leave it out for any`);
   return dec(n);

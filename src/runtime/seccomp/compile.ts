@@ -202,10 +202,10 @@ export function compileSeccomp(spec: LinuxSeccompInput, opts: CompileOptions = {
     const ret = actionRet(entry.action, entry.errnoRet, `${at}.action`, `${at}.errnoRet`);
     const conditions = optionalArray(entry.args, `${at}.args`).map((arg, j) => checkArg(arg, `${at}.args[${j}]`));
     if (ret === defaultRet) return;
+    // Unknown names belong to another arch or a newer kernel: skipped.
+    const nrs = new Set((names as string[]).map((n) => native.table.get(n)).filter((nr) => nr !== undefined));
     for (const rule of splitLikeRunc(ret, conditions)) {
-      for (const name of names as string[]) {
-        const nr = native.table.get(name);
-        if (nr === undefined) continue; // another arch's or a newer kernel's syscall
+      for (const nr of nrs) {
         let list = rulesByNr.get(nr);
         if (!list) rulesByNr.set(nr, list = []);
         list.push(rule);
@@ -257,6 +257,9 @@ function actionRet(action: unknown, errnoRet: unknown, field: string, errnoField
     case 'SCMP_ACT_LOG': return plain(SECCOMP_RET.LOG);
     case 'SCMP_ACT_NOTIFY':
       throw invalid('seccomp.unsupported', `${field}: SCMP_ACT_NOTIFY (user-space notification) is not supported by berth`);
+    case undefined:
+    case null:
+      throw invalid('seccomp.invalid', `${field}: missing (an SCMP_ACT_* action is required)`);
     default:
       throw invalid('seccomp.invalid', `${field}: unknown action ${JSON.stringify(action)}`);
   }

@@ -1,0 +1,87 @@
+// Shared by the integration tests: a temporary root per test file, bundles on
+// the busybox root filesystem, the CLI as a user runs it, and a check that a
+// test left nothing behind on the host.
+import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defaultSpec, DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/defaults.js';
+import { dockerDefaultSeccomp } from '../src/runtime/seccomp/docker-default.js';
+import type { Spec } from '../src/runtime/spec.js';
+
+export const PROJECT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The busybox root filesystem that setup made (made here if missing). */
+export function busyboxRootfs(): string {
+  const rootfs = join(PROJECT, 'build', 'rootfs');
+  if (!existsSync(join(rootfs, 'bin', 'busybox'))) {
+    mkdirSync(join(PROJECT, 'build'), { recursive: true });
+    execFileSync(join(PROJECT, 'scripts', 'make-busybox-rootfs.sh'), [rootfs], { stdio: 'inherit' });
+  }
+  return rootfs;
+}
+
+export function tempRoot(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `berth-test-${name}-`));
+  // Readable by the mapped root of a user namespace, which is not the host's root.
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** A bundle whose rootfs is the shared busybox tree (read-only use) or a private copy. */
+export function makeBundle(dir: string, patch: (s: Spec) => void = () => {}, opts: { args?: string[]; copyRootfs?: boolean } = {}): string {
+  mkdirSync(dir, { recursive: true });
+  if (opts.copyRootfs) {
+    execFileSync('cp', ['-a', busyboxRootfs(), join(dir, 'rootfs')]);
+  } else {
+    symlinkSync(busyboxRootfs(), join(dir, 'rootfs'));
+  }
+  const spec = defaultSpec({ args: opts.args ?? ['/bin/true'], seccomp: dockerDefaultSeccomp(DOCKER_DEFAULT_CAPABILITIES) });
+  if (!opts.copyRootfs) {
+    // The shared tree stays pristine: read-only root, scratch space in a tmpfs.
+    spec.root.readonly = true;
+    spec.mounts!.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] });
+  }
+  patch(spec);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+/** Run the berth CLI from source, as a user would run bin/berth. */
+export function berth(args: string[], opts: { input?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
+    encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, cwd: PROJECT,
+  });
+}
+
+/** What a container test may leave behind: mounts, cgroups and processes naming its root. */
+export function leftovers(root: string, ids: string[] = []): string[] {
+  const found: string[] = [];
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(root)) found.push(`mount: ${line}`);
+  for (const hierarchy of safeList('/sys/fs/cgroup')) {
+    for (const id of ids) {
+      const path = join('/sys/fs/cgroup', hierarchy, 'berth', id);
+      if (existsSync(path)) found.push(`cgroup: ${path}`);
+    }
+  }
+  // Tests run one file at a time, so any monitor still alive was left behind.
+  for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-helper') found.push(`process: berth-helper ${pid}`);
+    } catch { /* gone */ }
+  }
+  return found;
+}
+
+function safeList(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+export function cleanup(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
