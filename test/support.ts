@@ -1,8 +1,8 @@
 // Shared by the integration tests: a temporary root per test file, bundles on
 // the busybox root filesystem, the CLI as a user runs it, and a check that a
 // test left nothing behind on the host.
-import { chmodSync, mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
-import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { chmodSync, openSync, closeSync, mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,11 +48,25 @@ export function makeBundle(dir: string, patch: (s: Spec) => void = () => {}, opt
   return dir;
 }
 
-/** Run the berth CLI from source, as a user would run bin/berth. */
-export function berth(args: string[], opts: { input?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
-    encoding: 'utf8', input: opts.input ?? '', timeout: opts.timeout ?? 60_000, cwd: PROJECT,
-  });
+/**
+ * Run the berth CLI from source, as a user would run bin/berth. Output goes
+ * through files, not pipes: a detached container keeps the streams it was
+ * given open, and a pipe would make us wait for the container to end.
+ */
+export function berth(args: string[], opts: { input?: string; timeout?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cli-'));
+  const out = openSync(join(dir, 'out'), 'w+');
+  const err = openSync(join(dir, 'err'), 'w+');
+  try {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
+      input: opts.input ?? '', stdio: ['pipe', out, err], timeout: opts.timeout ?? 60_000, cwd: PROJECT,
+    });
+    return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
+  } finally {
+    closeSync(out);
+    closeSync(err);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** What a container test may leave behind: mounts, cgroups and processes naming its root. */
@@ -68,7 +82,9 @@ export function leftovers(root: string, ids: string[] = []): string[] {
   // Tests run one file at a time, so any monitor still alive was left behind.
   for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-helper') found.push(`process: berth-helper ${pid}`);
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // A zombie has exited; only the host's init has yet to reap it.
+      if (stat.includes('(berth-helper)') && !/\) Z /.test(stat)) found.push(`process: berth-helper ${pid}`);
     } catch { /* gone */ }
   }
   return found;

@@ -138,7 +138,7 @@ export function planText(bundle: string, root = DEFAULT_RUNTIME_ROOT, id = '<id>
     { id, bundle, stateDir: join(root, id), withStartFifo: true, consoleSocket: spec.process?.terminal ? '<console socket>' : undefined },
     spec,
   );
-  return describePlan(plan.ops, { cgroup: cgroup?.describe(), warnings: plan.warnings });
+  return describePlan(plan.ops, { cgroup: cgroup?.describe(spec.linux?.resources), warnings: plan.warnings });
 }
 
 /** A line-oriented reader of the helper's report channel (fd 4). */
@@ -343,7 +343,7 @@ export class Runtime {
 
   private frozen(record: ContainerRecord): boolean {
     try {
-      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).frozen?.() ?? false;
+      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).frozen();
     } catch {
       return false;
     }

@@ -32,7 +32,8 @@ export interface Gated {
 }
 
 export function spawnGated(script: string): Gated {
-  const child = spawn('sh', ['-c', `read _ && ${script}`], { stdio: ['pipe', 'ignore', 'pipe'] });
+  // On its own line, so that a `&` in the script cannot put the wait in the background.
+  const child = spawn('sh', ['-c', `read _ || exit 99\n${script}`], { stdio: ['pipe', 'ignore', 'pipe'] });
   let err = '';
   child.stderr?.on('data', (b: Buffer) => { err += b.toString(); });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {

@@ -430,16 +430,19 @@ export class CgroupV1 implements CgroupManager {
   }
 
   describe(resources?: LinuxResources): string[] {
-    const plan = planV1(resources ?? this.applied, this.currentMemoryLimit());
+    const r = resources ?? this.applied;
+    // Show the order create() would use; the limit in force matters only to
+    // check a swap limit given without a memory limit.
+    const plan = planV1(r, r.memory?.limit === undefined ? this.currentMemoryLimit() : undefined);
     const lines: string[] = [];
     for (const h of this.hierarchies()) {
       const here = plan.writes.filter((w) => h.controllers.includes(w.controller as V1Controller));
       const values = here.map((w) => formatWrite(w, h.dir)).join(' ');
       lines.push(`${h.controllers.join(',')}: ${h.dir}${values === '' ? '' : `  ${values}`}`);
     }
-    for (const w of plan.writes) {
-      if (!this.mounts.has(w.controller as V1Controller)) lines.push(`${w.controller}: not mounted (needed by ${w.field})`);
-    }
+    const unmounted = new Map<string, string>();
+    for (const w of plan.writes) if (!this.mounts.has(w.controller as V1Controller) && !unmounted.has(w.controller)) unmounted.set(w.controller, w.field);
+    for (const [controller, field] of unmounted) lines.push(`${controller}: not mounted (needed by ${field})`);
     for (const w of [...new Set([...plan.warnings, ...this.warnings])]) lines.push(`warning: ${w}`);
     return lines;
   }

@@ -11,37 +11,83 @@
 //
 //   1. Architecture. seccomp_data.arch is the AUDIT_ARCH_* of the calling
 //      convention, and syscall numbers mean different things per convention,
-//      so it is checked first. The native arch (x86_64 or aarch64) is
-//      filtered by the rules. The other conventions the native kernel can
-//      run and that `architectures` lists (SCMP_ARCH_X86 and SCMP_ARCH_X32 on
-//      x86_64, SCMP_ARCH_ARM on aarch64) get the DEFAULT ACTION for every
-//      call: berth has no syscall tables for them. That is a deliberate
-//      simplification, and it differs from libseccomp, which filters each
-//      listed arch by its own numbers: with Docker's profile (default
-//      SCMP_ACT_ERRNO) a 32-bit program cannot run at all; with a permissive
-//      default (SCMP_ACT_ALLOW plus deny rules) a 32-bit or x32 program
-//      BYPASSES the deny rules. Leave X86/X32/ARM out of `architectures` to
-//      have them killed. Any arch not listed kills the process, as
-//      libseccomp's "bad arch" action does.
-//      On x86_64 an x32 call arrives with the native AUDIT_ARCH_X86_64 and bit
-//      30 (__X32_SYSCALL_BIT) set in nr; such a number is treated as
-//      SCMP_ARCH_X32 (default action if listed, else kill).
-//   2. Syscall number. Numbers with rules and the gaps between them form
-//      intervals of [0, 2^32); adjacent numbers with the same unconditional
-//      verdict share one interval (Docker's allow list is mostly runs), and a
+//      so it is checked first, and each convention is filtered by the rules
+//      against its own table, as libseccomp does:
+//
+//        SCMP_ARCH_X86_64   native on x86_64: AUDIT_ARCH_X86_64, syscalls-x86_64.ts
+//        SCMP_ARCH_X32      AUDIT_ARCH_X86_64 with bit 30 (__X32_SYSCALL_BIT)
+//                           set in nr: syscalls-x32.ts, whose numbers include it
+//        SCMP_ARCH_X86      32-bit x86 on x86_64: AUDIT_ARCH_I386, syscalls-i386.ts
+//        SCMP_ARCH_AARCH64  native on aarch64: AUDIT_ARCH_AARCH64, syscalls-aarch64.ts
+//        SCMP_ARCH_ARM      32-bit ARM on aarch64: AUDIT_ARCH_ARM, NO table in
+//                           berth: every call gets the DEFAULT ACTION (with a
+//                           permissive default, an ARM program gets past deny
+//                           rules; leave SCMP_ARCH_ARM out to have it killed)
+//
+//      The native convention is always filtered (libseccomp's filter always
+//      has the native arch); X32, X86 and ARM only when `architectures` lists
+//      them. A call in any other convention kills the process, as
+//      libseccomp's "bad arch" action does. Arches this kernel cannot run
+//      (s390x on x86_64, …) are accepted in `architectures` and need no code.
+//      On i386 the socket calls (socket, bind, …, sendmmsg) and the SysV IPC
+//      calls (semop, …, shmctl) can also be made through the multiplexers
+//      socketcall(2) and ipc(2), whose first argument says which call is
+//      meant. As libseccomp does, a rule naming one of them is also a rule on
+//      the multiplexer with args[0] == that call's number, which REPLACES any
+//      condition the rule had on args[0] (conditions on other indexes are
+//      kept, and then test the multiplexer's own arguments).
+//   2. ENOSYS for syscalls newer than the profile, as runc does (its -ENOSYS
+//      stub, libcontainer/seccomp/patchbpf/enosys_linux.go). A profile that
+//      refuses what it does not name would answer EPERM for a syscall it has
+//      never heard of, and a program probing a new syscall (glibc trying
+//      clone3, fchmodat2, …) takes EPERM as a refusal instead of falling back
+//      to the older call; ENOSYS is what an older kernel would say. Per
+//      convention:
+//      - only when the default action is not permissive: SCMP_ACT_ERRNO,
+//        _KILL*, _TRAP qualify; _ALLOW, _LOG and _TRACE do not (runc counts
+//        TRACE as permissive: a tracer handles ENOSYS itself);
+//      - only for the conventions `architectures` lists, native included
+//        (runc derives the stub from that list: without `architectures`
+//        there is no ENOSYS at all);
+//      - the limit is the highest number, in that convention's table, of any
+//        name the profile lists, in any rule and whatever its action (a rule
+//        equal to the default counts too). Names the table does not know do
+//        not count; on i386 neither do the socket and IPC names (libseccomp
+//        resolves them to pseudo-numbers there). A limit of 0 counts as none,
+//        as in runc;
+//      - a call numbered ABOVE the limit gets ENOSYS before any rule is
+//        considered. At or below it, an unlisted syscall gets the default
+//        action, even a new one in a gap of the numbering (runc has the same
+//        imprecision).
+//      A syscall the profile allows but the table does not know would fall
+//      above the limit too, and get ENOSYS: the tables carry the syscalls
+//      newer than the build machine's headers for that reason
+//      (scripts/gen-syscalls.py). With Docker's profile and default
+//      capabilities the x86_64 and i386 limit is futex_waitv (449): syscall
+//      470 gets ENOSYS, kexec_load (not listed) EPERM. x32's limit is
+//      pwritev2, 547 in the x32-only range 512-547, so new x32 calls (470…)
+//      get EPERM there, as with runc.
+//   3. Syscall number. Numbers with rules and the gaps between them form
+//      intervals of [0, 2^32) (of [2^30, 2^32) for x32); adjacent numbers
+//      with the same unconditional verdict share one interval (Docker's allow
+//      list is mostly runs), the ENOSYS range is the last interval, and a
 //      binary search of JGE instructions finds the interval. A leaf is one
 //      RET, or, for a syscall with argument conditions, its rules in order.
-//   3. Argument conditions compare 64-bit values as two 32-bit words (cBPF is
+//   4. Argument conditions compare 64-bit values as two 32-bit words (cBPF is
 //      32-bit): the high word decides unless equal, then the low word.
+//
+// Docker's default profile compiles to about 740 instructions on x86_64
+// (x86_64, x86 and x32 code) and 170 on aarch64; the kernel takes 4096.
 //
 // cBPF conditional jumps reach at most 255 instructions ahead and never
 // back. The code is generated bottom-up with every size known, so each jump
-// is checked; where the search tree must skip a left subtree longer than 255,
-// it jumps to a JA (32-bit offset) placed just after it.
+// is checked; where a jump must reach further (the search tree skipping a
+// long left subtree, the arch check reaching a later convention's code), it
+// goes through a JA (32-bit offset) placed just after it.
 //
 // Rule semantics, chosen to behave as runc (and therefore Docker) does:
-// - a syscall name this table does not know is skipped (profiles list
-//   syscalls of several arches and kernels);
+// - a syscall name the convention's table does not know is skipped there
+//   (profiles list syscalls of several arches and kernels);
 // - a rule whose action equals the default action is dropped (runc skips it);
 // - rules for one syscall are tried in profile order, the first whose
 //   conditions all hold decides;
@@ -53,6 +99,8 @@
 
 import { BugError, invalid, systemError } from '../../util/errors.js';
 import { SYSCALLS_AARCH64 } from './syscalls-aarch64.js';
+import { SYSCALLS_I386 } from './syscalls-i386.js';
+import { SYSCALLS_X32 } from './syscalls-x32.js';
 import { SYSCALLS_X86_64 } from './syscalls-x86_64.js';
 import type { LinuxSeccompInput, SeccompArch } from './types.js';
 
@@ -104,6 +152,7 @@ const JSET_K = 0x45;     // (A & k) != 0
 const RET_K = 0x06;      // return k
 
 const EPERM = 1;
+const ENOSYS = 38;
 const MAX_ERRNO = 4095;  // the kernel clamps SECCOMP_RET_ERRNO data to this
 const MAX_JUMP = 255;
 
@@ -124,26 +173,63 @@ export interface CompiledSeccomp {
   summary: string;
 }
 
-interface NativeArch {
+/** One calling convention: how its calls are told apart, and their numbers. */
+interface Abi {
   name: SeccompArch;
+  /** seccomp_data.arch of its calls. */
   audit: number;
-  table: ReadonlyMap<string, number>;
-  /** Bit 30 of nr selects the x32 ABI (x86_64 only). */
-  x32: boolean;
-  /** Arches the kernel can also run here, and their seccomp_data.arch. */
-  companions: ReadonlyMap<string, number>;
+  /** Name → seccomp_data.nr; null when berth has none (every call gets the default action). */
+  table: ReadonlyMap<string, number> | null;
+  /** Its lowest syscall number: x32 numbers start at bit 30. */
+  base: number;
+  /** i386: socketcall(2) and ipc(2) multiplex the socket and SysV IPC calls. */
+  multiplexers: { socketcall: number; ipc: number } | null;
 }
 
-const NATIVE: Readonly<Record<string, NativeArch>> = {
+/** The conventions a kernel of one architecture runs. */
+interface Platform {
+  native: Abi;
+  /** x86_64 only: x32, which shares native.audit and sets bit 30 of nr. */
+  x32: Abi | null;
+  /** The other conventions, each with its own seccomp_data.arch. */
+  companions: readonly Abi[];
+}
+
+function tableNr(table: ReadonlyMap<string, number>, name: string): number {
+  const nr = table.get(name);
+  if (nr === undefined) throw new BugError(`seccomp: the syscall table has no ${name}`);
+  return nr;
+}
+
+const PLATFORMS: Readonly<Record<string, Platform>> = {
   x64: {
-    name: 'SCMP_ARCH_X86_64', audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X86_64, x32: true,
-    companions: new Map([['SCMP_ARCH_X86', AUDIT_ARCH.I386]]),
+    native: { name: 'SCMP_ARCH_X86_64', audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X86_64, base: 0, multiplexers: null },
+    x32: { name: 'SCMP_ARCH_X32', audit: AUDIT_ARCH.X86_64, table: SYSCALLS_X32, base: X32_SYSCALL_BIT, multiplexers: null },
+    companions: [{
+      name: 'SCMP_ARCH_X86', audit: AUDIT_ARCH.I386, table: SYSCALLS_I386, base: 0,
+      multiplexers: { socketcall: tableNr(SYSCALLS_I386, 'socketcall'), ipc: tableNr(SYSCALLS_I386, 'ipc') },
+    }],
   },
   arm64: {
-    name: 'SCMP_ARCH_AARCH64', audit: AUDIT_ARCH.AARCH64, table: SYSCALLS_AARCH64, x32: false,
-    companions: new Map([['SCMP_ARCH_ARM', AUDIT_ARCH.ARM]]),
+    native: { name: 'SCMP_ARCH_AARCH64', audit: AUDIT_ARCH.AARCH64, table: SYSCALLS_AARCH64, base: 0, multiplexers: null },
+    x32: null,
+    companions: [{ name: 'SCMP_ARCH_ARM', audit: AUDIT_ARCH.ARM, table: null, base: 0, multiplexers: null }],
   },
 };
+
+/** socketcall(2)'s first argument for each socket call (linux/net.h SYS_*). */
+const SOCKETCALL_CALLS: ReadonlyMap<string, number> = new Map([
+  ['socket', 1], ['bind', 2], ['connect', 3], ['listen', 4], ['accept', 5], ['getsockname', 6],
+  ['getpeername', 7], ['socketpair', 8], ['send', 9], ['recv', 10], ['sendto', 11], ['recvfrom', 12],
+  ['shutdown', 13], ['setsockopt', 14], ['getsockopt', 15], ['sendmsg', 16], ['recvmsg', 17],
+  ['accept4', 18], ['recvmmsg', 19], ['sendmmsg', 20],
+]);
+/** ipc(2)'s first argument for each SysV IPC call (linux/ipc.h). */
+const IPC_CALLS: ReadonlyMap<string, number> = new Map([
+  ['semop', 1], ['semget', 2], ['semctl', 3], ['semtimedop', 4], ['msgsnd', 11], ['msgrcv', 12],
+  ['msgget', 13], ['msgctl', 14], ['shmat', 21], ['shmdt', 22], ['shmget', 23], ['shmctl', 24],
+]);
+
 const ARCH_ALIASES: Readonly<Record<string, string>> = { x86_64: 'x64', amd64: 'x64', aarch64: 'arm64' };
 
 const KNOWN_ARCHES: ReadonlySet<string> = new Set<SeccompArch>([
@@ -171,6 +257,9 @@ interface Rule { ret: number; conditions: Condition[] }
 
 const FIELD = 'linux.seccomp';
 
+/** A validated `syscalls` entry: its names, and its rules as runc adds them. */
+interface Entry { names: readonly string[]; ret: number; rules: Rule[] }
+
 /**
  * Compile an OCI seccomp spec to a cBPF program for the machine `opts.arch`
  * (default: this one). Throws a BerthError ('invalid') naming the field when
@@ -178,20 +267,17 @@ const FIELD = 'linux.seccomp';
  */
 export function compileSeccomp(spec: LinuxSeccompInput, opts: CompileOptions = {}): CompiledSeccomp {
   const nodeArch = opts.arch ?? process.arch;
-  const native = NATIVE[ARCH_ALIASES[nodeArch] ?? nodeArch];
-  if (!native) {
+  const platform = PLATFORMS[ARCH_ALIASES[nodeArch] ?? nodeArch];
+  if (!platform) {
     throw systemError('seccomp.arch', `seccomp: berth has no syscall table for architecture "${nodeArch}" (x64 and arm64 are supported)`);
   }
   if (typeof spec !== 'object' || spec === null) throw invalid('seccomp.invalid', `${FIELD}: must be an object`);
 
   const defaultRet = actionRet(spec.defaultAction, spec.defaultErrnoRet, `${FIELD}.defaultAction`, `${FIELD}.defaultErrnoRet`);
-  const { companions, x32Listed, archNames } = checkArchitectures(spec.architectures, native);
+  const listed = checkArchitectures(spec.architectures);
   const flags = checkFlags(spec.flags);
 
-  // Rules per syscall number, in profile order.
-  const rulesByNr = new Map<number, Rule[]>();
-  const syscalls = optionalArray(spec.syscalls, `${FIELD}.syscalls`);
-  syscalls.forEach((entry, i) => {
+  const entries: Entry[] = optionalArray(spec.syscalls, `${FIELD}.syscalls`).map((entry, i) => {
     const at = `${FIELD}.syscalls[${i}]`;
     if (typeof entry !== 'object' || entry === null) throw invalid('seccomp.invalid', `${at}: must be an object`);
     const names = entry.names as unknown;
@@ -201,27 +287,97 @@ export function compileSeccomp(spec: LinuxSeccompInput, opts: CompileOptions = {
     });
     const ret = actionRet(entry.action, entry.errnoRet, `${at}.action`, `${at}.errnoRet`);
     const conditions = optionalArray(entry.args, `${at}.args`).map((arg, j) => checkArg(arg, `${at}.args[${j}]`));
-    if (ret === defaultRet) return;
-    // Unknown names belong to another arch or a newer kernel: skipped.
-    const nrs = new Set((names as string[]).map((n) => native.table.get(n)).filter((nr) => nr !== undefined));
-    for (const rule of splitLikeRunc(ret, conditions)) {
-      for (const nr of nrs) {
-        let list = rulesByNr.get(nr);
-        if (!list) rulesByNr.set(nr, list = []);
-        list.push(rule);
-      }
-    }
+    return { names: names as string[], ret, rules: splitLikeRunc(ret, conditions) };
   });
 
-  const insns = [
-    ...archDispatch(native, companions, x32Listed, defaultRet),
-    ...nrDispatch(rulesByNr, defaultRet),
-  ];
+  // The conventions to filter: the native one always, the others if listed.
+  const abis = [platform.native, ...(platform.x32 ? [platform.x32] : []), ...platform.companions]
+    .filter((abi) => abi === platform.native || listed.has(abi.name));
+  const enosys = !isPermissive(defaultRet);
+  const code = new Map<Abi, Insn[]>();
+  const counts: string[] = [];
+  for (const abi of abis) {
+    const archName = abi.name.replace('SCMP_ARCH_', '').toLowerCase();
+    if (!abi.table) {
+      code.set(abi, [ret(defaultRet)]);
+      counts.push(`${archName}: default action only`);
+      continue;
+    }
+    const limit = enosys && listed.has(abi.name) ? enosysLimit(abi, entries) : null;
+    const rules = rulesByNr(abi, entries, defaultRet);
+    code.set(abi, nrDispatch(rules, defaultRet, abi.base, limit));
+    counts.push(`${archName}: ${rules.size} syscalls${limit === null ? '' : `, ENOSYS above ${limit & ~X32_SYSCALL_BIT}`}`);
+  }
+
+  const insns = archDispatch(platform, code);
   if (insns.length > BPF_MAXINSNS) {
     throw invalid('seccomp.tooLarge', `${FIELD}: the filter needs ${insns.length} BPF instructions, more than the kernel's limit of ${BPF_MAXINSNS}`);
   }
-  const summary = `default ${describeRet(defaultRet)}, rules for ${rulesByNr.size} syscalls, arches ${archNames.join('+')}`;
+  const summary = `default ${describeRet(defaultRet)}; rules for ${counts.join('; ')}`;
   return { program: encode(insns), flags, summary };
+}
+
+/** runc leaves no ENOSYS stub for a permissive default: ALLOW, LOG, TRACE. */
+function isPermissive(defaultRet: number): boolean {
+  const action = (defaultRet & SECCOMP_RET_ACTION_FULL) >>> 0;
+  return action === SECCOMP_RET.ALLOW || action === SECCOMP_RET.LOG || action === SECCOMP_RET.TRACE;
+}
+
+/**
+ * The number above which calls get ENOSYS: the highest number of any name
+ * the profile lists (in any rule), as runc's findLastSyscalls computes it; on
+ * i386 libseccomp resolves the multiplexed names to pseudo-numbers, which do
+ * not count. null when no name is known (runc: also when the highest is 0).
+ */
+function enosysLimit(abi: Abi, entries: readonly Entry[]): number | null {
+  const table = abi.table;
+  if (!table) return null;
+  let highest = 0;
+  for (const { names } of entries) {
+    for (const name of names) {
+      if (abi.multiplexers && (SOCKETCALL_CALLS.has(name) || IPC_CALLS.has(name))) continue;
+      const nr = table.get(name);
+      if (nr !== undefined && nr > highest) highest = nr;
+    }
+  }
+  return highest === 0 ? null : highest;
+}
+
+/** One convention's rules per syscall number, in profile order. */
+function rulesByNr(abi: Abi, entries: readonly Entry[], defaultRet: number): Map<number, Rule[]> {
+  const table = abi.table;
+  const byNr = new Map<number, Rule[]>();
+  if (!table) return byNr;
+  for (const entry of entries) {
+    if (entry.ret === defaultRet) continue; // runc drops it
+    // Where the entry's rules go: each name's number (unknown names belong to
+    // another arch or a newer kernel: skipped) and, on i386, the multiplexer
+    // with the call's number in args[0].
+    const targets = new Map<string, { nr: number; call: number | null }>();
+    for (const name of entry.names) {
+      const nr = table.get(name);
+      if (nr !== undefined) targets.set(`${nr}`, { nr, call: null });
+      if (!abi.multiplexers) continue;
+      const socketcall = SOCKETCALL_CALLS.get(name);
+      if (socketcall !== undefined) targets.set(`${abi.multiplexers.socketcall}:${socketcall}`, { nr: abi.multiplexers.socketcall, call: socketcall });
+      const ipc = IPC_CALLS.get(name);
+      if (ipc !== undefined) targets.set(`${abi.multiplexers.ipc}:${ipc}`, { nr: abi.multiplexers.ipc, call: ipc });
+    }
+    for (const rule of entry.rules) {
+      for (const { nr, call } of targets.values()) {
+        let list = byNr.get(nr);
+        if (!list) byNr.set(nr, list = []);
+        list.push(call === null ? rule : multiplexed(rule, call));
+      }
+    }
+  }
+  return byNr;
+}
+
+/** libseccomp's rewrite of a rule for socketcall/ipc: args[0] must be the call, replacing the rule's own condition there. */
+function multiplexed(rule: Rule, call: number): Rule {
+  const selector: Condition = { index: 0, op: 'SCMP_CMP_EQ', a: { hi: 0, lo: call }, b: { hi: 0, lo: 0 } };
+  return { ret: rule.ret, conditions: [selector, ...rule.conditions.filter((c) => c.index !== 0)] };
 }
 
 // ---------------------------------------------------------------- validation
@@ -265,23 +421,17 @@ function actionRet(action: unknown, errnoRet: unknown, field: string, errnoField
   }
 }
 
-function checkArchitectures(value: readonly string[] | undefined, native: NativeArch):
-  { companions: Map<string, number>; x32Listed: boolean; archNames: string[] } {
+/** The listed architecture names, each checked. */
+function checkArchitectures(value: readonly string[] | undefined): Set<string> {
   const field = `${FIELD}.architectures`;
-  const companions = new Map<string, number>();
-  let x32Listed = false;
+  const listed = new Set<string>();
   optionalArray(value, field).forEach((arch, i) => {
     if (typeof arch !== 'string' || !KNOWN_ARCHES.has(arch)) {
       throw invalid('seccomp.invalid', `${field}[${i}]: unknown architecture ${JSON.stringify(arch)}`);
     }
-    const audit = native.companions.get(arch);
-    if (audit !== undefined) companions.set(arch, audit);
-    if (native.x32 && arch === 'SCMP_ARCH_X32') x32Listed = true;
-    // Other arches (the native one, or one this kernel cannot run) need no check.
+    listed.add(arch);
   });
-  const archNames = [native.name, ...companions.keys(), ...(x32Listed ? ['SCMP_ARCH_X32'] : [])]
-    .map((a) => a.replace('SCMP_ARCH_', '').toLowerCase());
-  return { companions, x32Listed, archNames };
+  return listed;
 }
 
 function checkFlags(value: readonly string[] | undefined): number {
@@ -353,41 +503,89 @@ function jump(code: number, k: number, jt: number, jf: number): Insn {
 }
 
 /**
+ * The whole program: the arch check, then each convention's code.
+ *
  *   ld arch
- *   jeq NATIVE → native          (jumps over the lines below)
- *   jeq COMPANION → ret default  (per listed companion arch)
+ *   jeq NATIVE → native        (a JEQ, or JEQ+JA when the code is far)
+ *   jeq COMPANION → companion  (per filtered companion: i386, arm)
  *   ret KILL_PROCESS
  * native:
  *   ld nr
- *   jset X32_BIT → ret (default if X32 listed, else KILL_PROCESS)
+ *   jset X32_BIT → x32 code, or ret KILL_PROCESS when x32 is not listed
+ *   …native code…
+ * companion:
+ *   ld nr
+ *   …its code…               (arm: only "ret default")
  */
-function archDispatch(native: NativeArch, companions: Map<string, number>, x32Listed: boolean, defaultRet: number): Insn[] {
-  const others: Insn[] = [];
-  for (const audit of companions.values()) others.push(jump(JEQ_K, audit, 0, 1), ret(defaultRet));
-  others.push(ret(SECCOMP_RET.KILL_PROCESS));
-  const code = [stmt(LD_W_ABS, OFF_ARCH), jump(JEQ_K, native.audit, others.length, 0), ...others, stmt(LD_W_ABS, OFF_NR)];
-  if (native.x32) code.push(jump(JSET_K, X32_SYSCALL_BIT, 0, 1), ret(x32Listed ? defaultRet : SECCOMP_RET.KILL_PROCESS));
-  return code;
+function archDispatch(platform: Platform, code: ReadonlyMap<Abi, Insn[]>): Insn[] {
+  const codeOf = (abi: Abi): Insn[] => {
+    const insns = code.get(abi);
+    if (!insns) throw new BugError(`seccomp: no code for ${abi.name}`);
+    return insns;
+  };
+  const native = codeOf(platform.native);
+  let nativeSection: Insn[];
+  if (!platform.x32) {
+    nativeSection = [stmt(LD_W_ABS, OFF_NR), ...native];
+  } else {
+    const x32 = code.get(platform.x32) ?? [ret(SECCOMP_RET.KILL_PROCESS)];
+    nativeSection = [stmt(LD_W_ABS, OFF_NR), ...branch(JSET_K, X32_SYSCALL_BIT, x32, native)];
+  }
+  const sections: { audit: number; insns: Insn[] }[] = [{ audit: platform.native.audit, insns: nativeSection }];
+  for (const abi of platform.companions) {
+    const insns = code.get(abi);
+    if (!insns) continue; // not listed: killed below
+    sections.push({ audit: abi.audit, insns: abi.table ? [stmt(LD_W_ABS, OFF_NR), ...insns] : insns });
+  }
+
+  // The checks, built from the last one back so that each knows how far its
+  // section is: everything after it in the header, then the sections before.
+  let header: Insn[] = [ret(SECCOMP_RET.KILL_PROCESS)];
+  const starts: number[] = [];
+  sections.reduce((at, section) => { starts.push(at); return at + section.insns.length; }, 0);
+  for (let i = sections.length - 1; i >= 0; i--) {
+    const distance = header.length + starts[i];
+    header = distance <= MAX_JUMP
+      ? [jump(JEQ_K, sections[i].audit, distance, 0), ...header]
+      : [jump(JEQ_K, sections[i].audit, 0, 1), stmt(JA, distance), ...header];
+  }
+  return [stmt(LD_W_ABS, OFF_ARCH), ...header, ...sections.flatMap((section) => section.insns)];
+}
+
+/** `if (A op k) whenTrue else whenFalse`, for two blocks that each end in RET. */
+function branch(code: number, k: number, whenTrue: Insn[], whenFalse: Insn[]): Insn[] {
+  if (whenTrue.length <= MAX_JUMP) return [jump(code, k, 0, whenTrue.length), ...whenTrue, ...whenFalse];
+  if (whenFalse.length <= MAX_JUMP) return [jump(code, k, whenFalse.length, 0), ...whenFalse, ...whenTrue];
+  return [jump(code, k, 0, 1), stmt(JA, whenTrue.length), ...whenTrue, ...whenFalse];
 }
 
 type Verdict = { ret: number } | { block: Insn[] };
 interface Interval { start: number; verdict: Verdict }
 
-/** Binary search over the syscall number (in A) down to one verdict per interval. */
-function nrDispatch(rulesByNr: Map<number, Rule[]>, defaultRet: number): Insn[] {
+/**
+ * Binary search over the syscall number (in A) down to one verdict per
+ * interval. Numbers start at `base` (lower ones never get here); numbers
+ * above `enosysAbove` get ENOSYS, rules there included (runc's stub runs
+ * before the rules).
+ */
+function nrDispatch(byNr: ReadonlyMap<number, Rule[]>, defaultRet: number, base: number, enosysAbove: number | null): Insn[] {
   const intervals: Interval[] = [];
   const push = (start: number, verdict: Verdict): void => {
     const last = intervals[intervals.length - 1];
     if (last && 'ret' in last.verdict && 'ret' in verdict && last.verdict.ret === verdict.ret) return;
     intervals.push({ start, verdict });
   };
-  let next = 0;
-  for (const nr of [...rulesByNr.keys()].sort((x, y) => x - y)) {
+  const end = enosysAbove === null ? 0xffffffff : enosysAbove;
+  let next = base;
+  for (const nr of [...byNr.keys()].sort((x, y) => x - y)) {
+    if (nr < base) throw new BugError(`seccomp: syscall number ${nr} below ${base}`);
+    if (nr > end) break;
     if (nr > next) push(next, { ret: defaultRet });
-    push(nr, syscallVerdict(rulesByNr.get(nr) ?? [], defaultRet));
+    push(nr, syscallVerdict(byNr.get(nr) ?? [], defaultRet));
     next = nr + 1;
   }
-  push(next, { ret: defaultRet });
+  if (next <= end) push(next, { ret: defaultRet });
+  if (end < 0xffffffff) push(end + 1, { ret: (SECCOMP_RET.ERRNO | ENOSYS) >>> 0 });
   return searchTree(intervals, 0, intervals.length);
 }
 

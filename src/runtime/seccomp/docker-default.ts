@@ -3,12 +3,24 @@
 // call not named fails with EPERM (defaultAction SCMP_ACT_ERRNO,
 // defaultErrnoRet 1), so the kernel's larger attack surface (module loading,
 // kexec, keyctl, bpf, perf, namespaces without CAP_SYS_ADMIN, …) is closed to
-// ordinary containers. Entries may carry `includes`/`excludes` filters on the
+// ordinary containers; a syscall newer than every one the profile names gets
+// ENOSYS instead (the compiler's runc-style stub, compile.ts). Entries may carry `includes`/`excludes` filters on the
 // container's bounding capabilities, the CPU architecture and the kernel
 // version; Docker applies them when it writes config.json, so the runtime
 // sees a plain OCI profile. clone3 answers ENOSYS (38), not EPERM, without
 // CAP_SYS_ADMIN: glibc then falls back to clone, whose flags the profile can
 // inspect (clone3 passes them in memory, out of a filter's reach).
+//
+// Architectures, as moby resolves them: `architectures` is this machine's
+// archMap entry, the native arch and its sub-architectures (on x86_64:
+// SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32; on aarch64:
+// SCMP_ARCH_AARCH64, SCMP_ARCH_ARM), and an entry's `includes.arches` /
+// `excludes.arches` are matched against the NATIVE arch only (moby's
+// runtime.GOARCH). The resulting rules then apply to every listed arch, each
+// by its own syscall numbers: on x86_64 the compiler filters i386 and x32
+// programs with the same rules as native ones (arch_prctl, included for
+// "amd64", is also allowed to i386 programs, as with Docker and libseccomp);
+// 32-bit ARM gets the default action, berth having no ARM table.
 //
 // The data is from moby/moby profiles/seccomp/default.json (Apache-2.0),
 // reproduced as-is; the resolution follows setupSeccomp() in moby's
@@ -223,10 +235,17 @@ const PROFILE: DockerProfile = {
   ],
 };
 
-/** Node's process.arch → the libseccomp arch name moby matches `arches` against (goToNative). */
+/**
+ * Node's process.arch → the libseccomp arch name moby matches `arches` against
+ * (goToNative). The kernel's spellings compileSeccomp also accepts (x86_64,
+ * aarch64) mean the same machines here.
+ */
 function mobyArchName(nodeArch: string): string {
   switch (nodeArch) {
-    case 'x64': return 'amd64';
+    case 'x64':
+    case 'x86_64':
+    case 'amd64': return 'amd64';
+    case 'aarch64': return 'arm64';
     case 'ia32': return 'x86';
     case 'ppc64': return endianness() === 'LE' ? 'ppc64le' : 'ppc64';
     default: return nodeArch; // arm64, arm, s390x, s390, riscv64, mips64, … are spelled alike
