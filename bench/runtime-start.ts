@@ -5,7 +5,7 @@
 //
 //   sudo node --import tsx bench/runtime-start.ts [count]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Runtime } from '../src/runtime/container.js';
@@ -17,8 +17,9 @@ const rootfs = resolve('build/rootfs');
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-'));
 const bundle = join(work, 'bundle');
 spawnSync('mkdir', ['-p', bundle]);
-symlinkSync(rootfs, join(bundle, 'rootfs'));
-const spec = defaultSpec({ args: ['/bin/true'], seccomp: dockerDefaultSeccomp(DOCKER_DEFAULT_CAPABILITIES) });
+// runc refuses a symlinked rootfs: both runtimes get the absolute path.
+const spec = defaultSpec({ args: ['/bin/true'], rootfs, seccomp: dockerDefaultSeccomp(DOCKER_DEFAULT_CAPABILITIES) });
+spec.root.readonly = true;
 writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
 const stdio = ['ignore', 'ignore', 'inherit'] as ['ignore', 'ignore', 'inherit'];
 
@@ -50,7 +51,6 @@ async function monitorRss(): Promise<number> {
   const runtime = new Runtime(join(work, 'berth-root'));
   const sleepBundle = join(work, 'sleep-bundle');
   spawnSync('mkdir', ['-p', sleepBundle]);
-  symlinkSync(rootfs, join(sleepBundle, 'rootfs'));
   writeFileSync(join(sleepBundle, 'config.json'), JSON.stringify({ ...spec, process: { ...spec.process, args: ['sleep', '30'] } }));
   const record = await runtime.create({ id: 'rss', bundle: sleepBundle, stdio });
   try {

@@ -299,6 +299,7 @@ export class Runtime {
         pid: launched.pid,
         pidStartTime: processStartTime(launched.pid) ?? '',
         monitorPid: launched.monitor.pid ?? 0,
+        monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
         cgroupsPath: prepared.cgroupsPath,
         cgroupVersion: cgroup.version,
         annotations: prepared.spec.annotations ?? {},
@@ -433,6 +434,9 @@ export class Runtime {
       cgroup.kill('SIGKILL');
       await this.waitGone(record);
     }
+    // A stopped container's monitor may still be finishing (it writes the exit
+    // file, then exits): the host is clean only once it is gone.
+    await this.waitGone(record);
     channels.containerDelete.publish({ id });
     cgroup.destroy();
     rmSync(this.state.dir(id), { recursive: true, force: true });
@@ -441,7 +445,7 @@ export class Runtime {
   /** Wait (bounded) until the container's process and monitor are gone. */
   private async waitGone(record: ContainerRecord): Promise<void> {
     for (let i = 0; i < 500; i++) {
-      const monitorAlive = record.monitorPid > 0 && processAlive(record.monitorPid);
+      const monitorAlive = record.monitorPid > 0 && processStartTime(record.monitorPid) === record.monitorStartTime;
       if (!isAlive(record) && !monitorAlive) return;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -521,7 +525,3 @@ export interface OciState {
   oomKilled?: boolean;
 }
 
-function processAlive(pid: number): boolean {
-  const start = processStartTime(pid);
-  return start !== undefined;
-}

@@ -21,6 +21,7 @@ export interface ContainerRecord {
   /** Start time of pid in clock ticks since boot (/proc/<pid>/stat field 22): guards against pid reuse. */
   pidStartTime: string;
   monitorPid: number;
+  monitorStartTime: string;
   cgroupsPath: string;
   cgroupVersion: 1 | 2;
   annotations: Record<string, string>;
