@@ -3,6 +3,7 @@
 import { NAMESPACE_TYPES } from './spec.js';
 import { CAPABILITIES } from './capabilities.js';
 import { PROPAGATION_OPTIONS } from './mounts.js';
+import { OPERATORS } from './seccomp/compile.js';
 
 export function runtimeFeatures(): Record<string, unknown> {
   return {
@@ -22,8 +23,9 @@ export function runtimeFeatures(): Record<string, unknown> {
       seccomp: {
         enabled: true,
         actions: ['SCMP_ACT_ALLOW', 'SCMP_ACT_ERRNO', 'SCMP_ACT_KILL', 'SCMP_ACT_KILL_PROCESS', 'SCMP_ACT_KILL_THREAD', 'SCMP_ACT_LOG', 'SCMP_ACT_TRACE', 'SCMP_ACT_TRAP'],
-        operators: ['SCMP_CMP_EQ', 'SCMP_CMP_GE', 'SCMP_CMP_GT', 'SCMP_CMP_LE', 'SCMP_CMP_LT', 'SCMP_CMP_MASKED_EQ', 'SCMP_CMP_NE'],
-        archs: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        operators: [...OPERATORS],
+        // Filtered by their own syscall numbers on this host's architecture.
+        archs: process.arch === 'arm64' ? ['SCMP_ARCH_AARCH64'] : ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
       },
       apparmor: { enabled: false },
       selinux: { enabled: false },

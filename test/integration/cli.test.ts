@@ -17,7 +17,7 @@ after(() => cleanup(root));
 afterEach(() => assert.deepEqual(leftovers(root, ids), [], 'the test left something on the host'));
 
 function bundle(args: string[], patch: (s: Spec) => void = () => {}): { id: string; dir: string } {
-  const id = `c${++n}`;
+  const id = `c${process.pid}${String(++n).padStart(3, '0')}`;
   ids.push(id);
   return { id, dir: makeBundle(join(root, id), patch, { args }) };
 }

@@ -22,7 +22,7 @@ afterEach(() => {
 
 /** Run a shell script in a container, attached, and collect its output. */
 async function sh(script: string, patch: (s: Spec) => void = () => {}, opts: { keep?: boolean; id?: string } = {}): Promise<RunResult & { out: string; err: string }> {
-  const id = opts.id ?? `t${++n}`;
+  const id = opts.id ?? `t${process.pid}${String(++n).padStart(3, '0')}`;
   ids.push(id);
   const bundle = makeBundle(join(root, id), patch, { args: ['/bin/sh', '-c', script] });
   const outFile = join(root, `${id}.out`);
@@ -110,7 +110,7 @@ test('a syscall the profile denies fails with the configured errno', async () =>
 });
 
 test('with a user namespace, uid 0 inside is the configured host uid', async () => {
-  const id = `t${++n}`;
+  const id = `t${process.pid}${String(++n).padStart(3, '0')}`;
   ids.push(id);
   const bundle = makeBundle(join(root, id), (s) => {
     s.linux!.namespaces!.push({ type: 'user' });
@@ -137,7 +137,7 @@ test('exit status: the code, and 128+n for signal n', async () => {
   assert.equal((await sh('exit 3')).status, 3);
   // PID 1 of a pid namespace ignores signals it has no handler for, even its
   // own kill -9; only SIGKILL from outside always ends it (as `docker kill`).
-  const id = `t${n + 1}`;
+  const id = `t${process.pid}${String(n + 1).padStart(3, '0')}`;
   const killer = setInterval(() => {
     try { if (runtime.stateOf(id).status === 'running') runtime.kill(id, 'SIGKILL'); } catch { /* not yet */ }
   }, 20);
@@ -172,7 +172,7 @@ test('a pids limit stops a fork bomb', async () => {
 });
 
 test('a cpu quota of 0.2 cpus throttles a busy loop', async () => {
-  const id = `t${++n}`;
+  const id = `t${process.pid}${String(++n).padStart(3, '0')}`;
   const start = process.hrtime.bigint();
   const r = await sh('end=$(( $(date +%s) + 2 )); while [ $(date +%s) -lt $end ]; do :; done', (s) => {
     s.linux!.resources = { ...s.linux!.resources, cpu: { quota: 20000, period: 100000 } };
@@ -191,7 +191,7 @@ test('a cpu quota of 0.2 cpus throttles a busy loop', async () => {
 });
 
 test('create, start, state, kill, delete: the lifecycle and its guards', async () => {
-  const id = `t${++n}`;
+  const id = `t${process.pid}${String(++n).padStart(3, '0')}`;
   ids.push(id);
   const bundle = makeBundle(join(root, id), () => {}, { args: ['sleep', '60'] });
   const record = await runtime.create({ id, bundle, stdio: ['ignore', 'ignore', 'ignore'] });
