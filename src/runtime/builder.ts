@@ -191,11 +191,19 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   const lastCapMask = kernelCapabilityMask(ctx.lastCap);
   const caps = proc.capabilities ?? {};
   const capSet = (name: keyof typeof caps) => capabilityMask(caps[name], `process.capabilities.${name}`) & lastCapMask;
-  const bounding = capSet('bounding');
-  const effective = capSet('effective');
-  const permitted = capSet('permitted');
-  const inheritable = capSet('inheritable');
-  const ambient = capSet('ambient');
+  // On cgroup v2 the device rules need an eBPF program, which berth does not
+  // attach yet: without it, CAP_MKNOD would let the container make a node for
+  // a host disk and read it. Drop the capability rather than the protection.
+  let withheld = 0n;
+  if (ctx.cgroup?.version === 2 && linux.resources?.devices?.some((d) => !d.allow)) {
+    withheld = capabilityMask(['CAP_MKNOD'], 'CAP_MKNOD');
+    warnings.push('linux.resources.devices: device rules are not enforced on cgroup v2 yet; CAP_MKNOD is dropped instead');
+  }
+  const bounding = capSet('bounding') & ~withheld;
+  const effective = capSet('effective') & ~withheld;
+  const permitted = capSet('permitted') & ~withheld;
+  const inheritable = capSet('inheritable') & ~withheld;
+  const ambient = capSet('ambient') & ~withheld;
 
   if (proc.noNewPrivileges) ops.push({ op: 'noNewPrivs' });
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while

@@ -58,6 +58,9 @@ export const DEFAULT_DEV_SYMLINKS: readonly [link: string, target: string][] = [
 /** The device cgroup rules Docker applies: deny all, then allow the defaults. */
 export const DOCKER_DEFAULT_DEVICE_RULES: NonNullable<NonNullable<NonNullable<Spec['linux']>['resources']>['devices']> = [
   { allow: false, access: 'rwm' },
+  // mknod of any node is allowed; using it is not, unless listed below.
+  { allow: true, type: 'c', major: null, minor: null, access: 'm' },
+  { allow: true, type: 'b', major: null, minor: null, access: 'm' },
   { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
   { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
   { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },

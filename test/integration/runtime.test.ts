@@ -3,7 +3,7 @@
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync, existsSync, openSync, closeSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, openSync, closeSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { Runtime, type RunResult } from '../../src/runtime/container.js';
 import { cgroupManager } from '../../src/runtime/cgroups/index.js';
@@ -221,4 +221,38 @@ test('a missing or non-executable program is reported before anything starts (12
 
 test('a missing rootfs is a clear error and leaves nothing', async () => {
   await assert.rejects(sh('true', (s) => { s.root.path = '/nonexistent-rootfs'; }), /root\.path: \/nonexistent-rootfs does not exist/);
+});
+
+test('process settings: user, groups, cwd, env, rlimits, no_new_privs, oom_score_adj, sysctl', async () => {
+  const r = await sh('id -u; id -g; id -G; pwd; echo $GREETING; ulimit -n; grep NoNewPrivs /proc/self/status | tr -d "\\t "; cat /proc/self/oom_score_adj; cat /proc/sys/net/ipv4/ip_forward', (s) => {
+    s.process!.user = { uid: 1000, gid: 1000, additionalGids: [10, 20] };
+    s.process!.cwd = '/tmp';
+    s.process!.env!.push('GREETING=hello');
+    s.process!.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 512 }];
+    s.process!.noNewPrivileges = true;
+    s.process!.oomScoreAdj = 500;
+    s.linux!.sysctl = { 'net.ipv4.ip_forward': '1' };
+  });
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), ['1000', '1000', '1000 10 20', '/tmp', 'hello', '512', 'NoNewPrivs:1', '500', '1']);
+});
+
+test('mounts: a read-only bind, a noexec tmpfs, mqueue and devpts', async () => {
+  const data = join(root, 'bind-source');
+  mkdirSync(data);
+  writeFileSync(join(data, 'file'), 'from the host\n');
+  const r = await sh('cat /data/file; echo x > /data/new 2>/dev/null && echo wrote || echo refused; cp /bin/busybox /scratch/bb && /scratch/bb true && echo ran || echo noexec; grep -c " /dev/mqueue " /proc/self/mountinfo; grep -c " /dev/pts " /proc/self/mountinfo', (s) => {
+    s.mounts!.push({ destination: '/data', type: 'bind', source: data, options: ['rbind', 'ro'] });
+    s.mounts!.push({ destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['noexec', 'nosuid', 'size=16m'] });
+  });
+  assert.deepEqual(r.out.trim().split('\n'), ['from the host', 'refused', 'noexec', '1', '1']);
+  assert.ok(!existsSync(join(data, 'new')));
+});
+
+test('/dev: the default nodes and links, linux.devices, and the device cgroup', async () => {
+  const r = await sh('for d in null zero full random urandom tty; do test -c /dev/$d && echo $d; done; for l in fd stdin ptmx; do readlink /dev/$l; done; test -d /dev/pts && test -d /dev/shm && echo dirs; echo hi > /dev/allowed && echo write-allowed; head -c1 /dev/denied >/dev/null 2>&1 && echo read-denied-failed || echo read-denied', (s) => {
+    s.linux!.devices = [{ path: '/dev/allowed', type: 'c', major: 1, minor: 3, fileMode: 0o666 }, { path: '/dev/denied', type: 'c', major: 1, minor: 11, fileMode: 0o666 }];
+  });
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), ['null', 'zero', 'full', 'random', 'urandom', 'tty', '/proc/self/fd', '/proc/self/fd/0', 'pts/ptmx', 'dirs', 'write-allowed', 'read-denied']);
 });
