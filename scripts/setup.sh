@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: busybox-static for the built-in root filesystem, runc for
 # the side-by-side benchmark, iproute2 for network namespaces, libc6-dev for
-# the static helper.
-packages=(busybox-static runc iproute2 libc6-dev)
+# the static helper, docker-registry + apache2-utils (htpasswd) + openssl for
+# the registry tests.
+packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -18,6 +19,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Tests start their own registries on loopback; the packaged service would
+# listen on every interface.
+if [ -d /run/systemd/system ] && systemctl is-enabled docker-registry >/dev/null 2>&1; then
+  systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
 
 # npm dependencies, only when package-lock.json changed since the last install.
