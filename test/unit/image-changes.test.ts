@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyChanges } from '../../src/image/changes.js';
+import { applyChanges, type ConfigChanges } from '../../src/image/changes.js';
 
 test('--change applies Dockerfile config instructions as Docker does', () => {
-  const c = applyChanges({ Env: ['PATH=/bin', 'A=1'] }, [
+  const c = applyChanges<ConfigChanges>({ Env: ['PATH=/bin', 'A=1'] }, [
     'CMD ["sh"]', 'ENTRYPOINT echo hi', 'ENV A=2 B="two words"', 'ENV C 3', 'LABEL team=core',
     'EXPOSE 80 53/udp', 'VOLUME /data', 'USER app:app', 'WORKDIR /srv', 'STOPSIGNAL SIGINT',
   ]);
