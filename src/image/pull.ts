@@ -145,7 +145,7 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   }
 
   const imageLayers: ImageLayer[] = layers.map((l, i) => ({ ...l, diffId: diffIds[i]! }));
-  const image = stores.images.addImage({
+  stores.images.addImage({
     digest: manifestDigest,
     mediaType: parsed.mediaType,
     configDigest: manifest.config.digest as Digest,

@@ -1,0 +1,227 @@
+// Snapshots: a container's root filesystem is an overlay mount. The image's
+// unpacked layers (layers.ts) are the read-only lower dirs, stacked top first;
+// the container's own writes go to an upper dir, and overlayfs needs an empty
+// work dir on the same filesystem as the upper:
+//
+//   <dir>/upper/    what the container changed (whiteouts for what it deleted)
+//   <dir>/work/     overlayfs's scratch space
+//   <dir>/rootfs/   the merged view, the mount point
+//
+// The kernel takes a mount's options in one page (4096 bytes). Full layer
+// paths would fit a few dozen layers, so the lower dirs are named by their
+// short links (`l/<26 hex>`) relative to the layer store, and mount(8) runs
+// with the store as its working directory — Docker's overlay2 does the same.
+//
+// diffTar turns an upper dir back into a layer tar, overlay's whiteouts into
+// the `.wh.` files of the image format: the changeset `commit` and `export`
+// need.
+import { execFileSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { systemError } from '../util/errors.js';
+import type { ChainId, LayerStore } from './layers.js';
+import { scanXattrs } from './special-files.js';
+
+/** What tar-stream's pack takes: a header with at least a name. */
+type EntryHeader = Partial<tar.Header> & { name: string };
+
+const PAGE = 4096;
+/** Overlay features that would put in the upper dir what a layer tar cannot say (redirects, metadata-only copies, index origins). */
+const OFF_FEATURES = ['index', 'redirect_dir', 'metacopy'] as const;
+
+/** Mount the overlay of `chainId` (undefined: no layers) with `dir`/upper on `dir`/rootfs; returns the rootfs path. Idempotent. */
+export function mountRootfs(layers: LayerStore, chainId: ChainId | undefined, dir: string): string {
+  const rootfs = join(dir, 'rootfs');
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'work');
+  for (const d of [rootfs, upper, work]) mkdirSync(d, { recursive: true, mode: 0o755 });
+  if (isMountPoint(rootfs)) return rootfs;
+  let lowers: string[];
+  if (chainId === undefined) {
+    // Overlay needs a lower dir: an image without layers has an empty one.
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true, mode: 0o755 });
+    lowers = [empty];
+  } else {
+    lowers = layers.shortLowerDirs(chainId);
+  }
+  for (const p of [upper, work, ...lowers]) {
+    // Overlay's option syntax reserves these; berth's own paths never need them.
+    if (/[,:\\]/.test(p)) throw systemError('MountFailed', `cannot mount an overlay on ${rootfs}: path "${p}" contains ",", ":" or "\\"`);
+  }
+  const options = [`lowerdir=${lowers.join(':')}`, `upperdir=${upper}`, `workdir=${work}`, ...offOptions()].join(',');
+  if (Buffer.byteLength(options) >= PAGE) {
+    throw systemError('MountFailed', `cannot mount an overlay of ${lowers.length} layers on ${rootfs}: its options take ${Buffer.byteLength(options)} bytes, the kernel takes at most ${PAGE - 1}`);
+  }
+  try {
+    execFileSync('mount', ['-t', 'overlay', 'overlay', '-o', options, rootfs], { cwd: layers.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw systemError('MountFailed', `cannot mount an overlay on ${rootfs}: ${stderrOf(err)}`, err);
+  }
+  return rootfs;
+}
+
+/** Unmount `dir`/rootfs; nothing to do if it is not mounted. */
+export function unmountRootfs(dir: string): void {
+  const rootfs = join(dir, 'rootfs');
+  if (!isMountPoint(rootfs)) return;
+  try {
+    execFileSync('umount', [rootfs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    if (!isMountPoint(rootfs)) return;
+    // Still busy (a process has a file open there): detach now, the kernel finishes when it is let go.
+    try {
+      execFileSync('umount', ['-l', rootfs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch {
+      throw systemError('UnmountFailed', `cannot unmount ${rootfs}: ${stderrOf(err)}`, err);
+    }
+  }
+}
+
+/** Whether `path` is a mount point in this mount namespace. */
+export function isMountPoint(path: string): boolean {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    return false;
+  }
+  for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
+    const field = line.split(' ')[4];
+    if (field !== undefined && unescapeMountinfo(field) === real) return true;
+  }
+  return false;
+}
+
+function unescapeMountinfo(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(parseInt(oct, 8)));
+}
+
+function offOptions(): string[] {
+  const params = '/sys/module/overlay/parameters';
+  // Without the module loaded there is nothing to ask: every kernel berth supports knows all three.
+  if (!existsSync(params)) return OFF_FEATURES.map((f) => `${f}=off`);
+  return OFF_FEATURES.filter((f) => existsSync(join(params, f))).map((f) => `${f}=off`);
+}
+
+function stderrOf(err: unknown): string {
+  const stderr = (err as { stderr?: Buffer | string }).stderr;
+  const text = stderr === undefined ? '' : String(stderr).trim();
+  return text || (err as Error).message;
+}
+
+/**
+ * The container's changes as a layer tar: `dir`/upper with overlay whiteouts
+ * (character devices 0/0) turned into `.wh.<name>` files and opaque
+ * directories into `<dir>/.wh..wh..opq`, entries in lexical order. The upper
+ * dir must not change while the stream is read (the container is stopped or
+ * paused).
+ */
+export function diffTar(dir: string): Readable {
+  const pack = tar.pack();
+  const upper = join(dir, 'upper');
+  (async () => {
+    const { opaque, xattrs } = await scanXattrs(upper);
+    const walker = new DiffWalker(upper, pack, new Set(opaque), xattrs);
+    if (walker.opaque.has('')) await walker.marker('', (await lstat(upper)));
+    await walker.walk('');
+    pack.finalize();
+  })().catch((err: unknown) => pack.destroy(err as Error));
+  // A Node stream for callers (tar-stream's own is a streamx stream).
+  return Readable.from(pack);
+}
+
+class DiffWalker {
+  /** dev:ino → the first path, for hard links. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(
+    private readonly upper: string,
+    private readonly pack: tar.Pack,
+    readonly opaque: Set<string>,
+    private readonly xattrs: Map<string, Map<string, Buffer>>,
+  ) {}
+
+  async walk(rel: string): Promise<void> {
+    const names = (await readdir(join(this.upper, rel))).sort();
+    for (const name of names) {
+      const path = rel === '' ? name : `${rel}/${name}`;
+      const abs = join(this.upper, path);
+      const st = await lstat(abs);
+      const base = { name: path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, pax: this.pax(path) };
+      if (st.isDirectory()) {
+        await this.add({ ...base, type: 'directory' });
+        if (this.opaque.has(path)) await this.marker(path, st);
+        await this.walk(path);
+      } else if (st.isCharacterDevice() && st.rdev === 0) {
+        // Docker's form of a whiteout: an empty regular file, mode 0600.
+        await this.add({ name: rel === '' ? `.wh.${name}` : `${rel}/.wh.${name}`, type: 'file', size: 0, mode: 0o600, uid: st.uid, gid: st.gid, mtime: st.mtime });
+      } else if (st.nlink > 1 && !st.isDirectory() && this.seen.has(`${st.dev}:${st.ino}`)) {
+        await this.add({ ...base, type: 'link', linkname: this.seen.get(`${st.dev}:${st.ino}`)! });
+      } else {
+        if (st.nlink > 1) this.seen.set(`${st.dev}:${st.ino}`, path);
+        if (st.isFile()) {
+          await this.addFile({ ...base, type: 'file', size: st.size }, abs);
+        } else if (st.isSymbolicLink()) {
+          await this.add({ ...base, type: 'symlink', linkname: await readlink(abs) });
+        } else if (st.isCharacterDevice() || st.isBlockDevice()) {
+          const { major, minor } = splitDev(st.rdev);
+          await this.add({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
+        } else if (st.isFIFO()) {
+          await this.add({ ...base, type: 'fifo' });
+        }
+        // Sockets belong to a running process, not to an image: skipped, as Docker does.
+      }
+    }
+  }
+
+  /** `<rel>/.wh..wh..opq` for an opaque directory, with the directory's owner and mode as Docker writes it. */
+  async marker(rel: string, st: { mode: number; uid: number; gid: number; mtime: Date }): Promise<void> {
+    await this.add({ name: rel === '' ? '.wh..wh..opq' : `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+  }
+
+  /** SCHILY.xattr.* records for what can travel as text (tar-stream writes pax values as UTF-8). */
+  private pax(path: string): Record<string, string> | undefined {
+    const found = this.xattrs.get(path);
+    if (!found) return undefined;
+    const pax: Record<string, string> = {};
+    for (const [name, value] of found) {
+      const text = value.toString('utf8');
+      if (Buffer.from(text, 'utf8').equals(value)) pax[`SCHILY.xattr.${name}`] = text;
+    }
+    return Object.keys(pax).length > 0 ? pax : undefined;
+  }
+
+  /** An entry without content (an empty file is given its empty body, or tar-stream waits for one). */
+  private add(header: EntryHeader): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (header.type === 'file') this.pack.entry(header, Buffer.alloc(0), done);
+      else this.pack.entry(header, done);
+    });
+  }
+
+  private addFile(header: EntryHeader, abs: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      const source = createReadStream(abs);
+      source.on('error', (err) => {
+        sink.destroy(err);
+        reject(err);
+      });
+      source.pipe(sink);
+    });
+  }
+}
+
+/** Linux's dev_t encoding (glibc gnu_dev_major/minor), on a JavaScript number. */
+function splitDev(rdev: number): { major: number; minor: number } {
+  const lo = rdev % 2 ** 32;
+  const hi = Math.floor(rdev / 2 ** 32);
+  const major = (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
+  const minor = ((lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00)) >>> 0;
+  return { major, minor };
+}
