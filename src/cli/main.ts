@@ -4,6 +4,9 @@ import { Command, CommanderError } from 'commander';
 import { BerthError } from '../util/errors.js';
 import { registerRuntime } from './runtime/index.js';
 import { ExitStatus } from './exit.js';
+import { contextOf } from './context.js';
+import { registerRun } from './run.js';
+import { registerImageCommands } from './image/index.js';
 
 
 export function buildProgram(): Command {
@@ -12,7 +15,12 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .exitOverride()
     .enablePositionalOptions()
-    .configureOutput({ outputError: (str, write) => write(`berth: ${str.replace(/^error: /, '')}`) });
+    .configureOutput({ outputError: (str, write) => write(`berth: ${str.replace(/^error: /, '')}`) })
+    .option('--root <dir>', 'where berth keeps images and containers (default: $BERTH_ROOT or /var/lib/berth)')
+    .option('--run-root <dir>', 'where berth keeps runtime state (default: $BERTH_RUN_ROOT or /run/berth)');
+  const ctx = contextOf(program);
+  registerRun(program, ctx);
+  registerImageCommands(program, ctx);
   registerRuntime(program);
   return program;
 }

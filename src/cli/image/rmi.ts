@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { BerthError } from '../../util/errors.js';
+import { familiarString, parseReference } from '../../image/reference.js';
+import { removeImage } from '../../engine/images.js';
+import { ExitStatus } from '../exit.js';
+import type { CliContext } from '../context.js';
+
+export function registerRmi(parent: Command, ctx: CliContext, name = 'rmi'): Command {
+  return parent.command(name)
+    .description('remove images')
+    .argument('<images...>', 'names or IDs')
+    .option('-f, --force', 'remove even if a container uses it or it has several names')
+    .action((names: string[], opts: { force?: boolean }) => {
+      let failed = false;
+      for (const text of names) {
+        try {
+          const report = removeImage(ctx.engine(), text, opts.force ?? false);
+          for (const u of report.untagged) process.stdout.write(`Untagged: ${familiarString(parseReference(u))}\n`);
+          for (const d of report.deleted) process.stdout.write(`Deleted: ${d}\n`);
+        } catch (err) {
+          if (!(err instanceof BerthError)) throw err;
+          process.stderr.write(`Error response from daemon: ${err.message}\n`);
+          failed = true;
+        }
+      }
+      if (failed) throw new ExitStatus(1);
+    });
+}
