@@ -222,6 +222,10 @@ export interface ProxyOptions {
   redirectBlobs?: boolean;
   /** Drop Range from requests, as a server without range support would ignore it. */
   dropRange?: boolean;
+  /** Flip a byte of every blob GET body (same length): content that does not match its digest. */
+  corruptBlobs?: boolean;
+  /** Cut the connection after this many bytes of every blob GET body: an interrupted download. */
+  cutBlobsAfter?: number;
 }
 
 export interface Proxy extends Listening {
@@ -257,6 +261,29 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
           const h = { ...upRes.headers, 'content-length': String(changed.length) };
           res.writeHead(upRes.statusCode ?? 502, h).end(changed);
         });
+        return;
+      }
+      const isBlob = req.method === 'GET' && /\/blobs\/sha256:/.test(path) && upRes.statusCode === 200;
+      if (isBlob && (options.corruptBlobs || options.cutBlobsAfter !== undefined)) {
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        let sent = 0;
+        let flipped = false;
+        upRes.on('data', (c: Buffer) => {
+          if (options.cutBlobsAfter !== undefined && sent + c.length > options.cutBlobsAfter) {
+            res.write(c.subarray(0, Math.max(0, options.cutBlobsAfter - sent)));
+            res.destroy();
+            upRes.destroy();
+            return;
+          }
+          if (options.corruptBlobs && !flipped && c.length > 0) {
+            c = Buffer.from(c);
+            c[c.length - 1] = c[c.length - 1]! ^ 0xff;
+            flipped = true;
+          }
+          sent += c.length;
+          res.write(c);
+        });
+        upRes.on('end', () => res.end());
         return;
       }
       res.writeHead(upRes.statusCode ?? 502, upRes.headers);

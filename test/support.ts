@@ -2,7 +2,7 @@
 // the busybox root filesystem, the CLI as a user runs it, and a check that a
 // test left nothing behind on the host.
 import { chmodSync, openSync, closeSync, mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, rmSync, readdirSync, symlinkSync } from 'node:fs';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,13 +53,14 @@ export function makeBundle(dir: string, patch: (s: Spec) => void = () => {}, opt
  * through files, not pipes: a detached container keeps the streams it was
  * given open, and a pipe would make us wait for the container to end.
  */
-export function berth(args: string[], opts: { input?: string; timeout?: number } = {}): { status: number | null; stdout: string; stderr: string } {
+export function berth(args: string[], opts: { input?: string; timeout?: number; env?: Record<string, string> } = {}): { status: number | null; stdout: string; stderr: string } {
   const dir = mkdtempSync(join(tmpdir(), 'berth-cli-'));
   const out = openSync(join(dir, 'out'), 'w+');
   const err = openSync(join(dir, 'err'), 'w+');
   try {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
       input: opts.input ?? '', stdio: ['pipe', out, err], timeout: opts.timeout ?? 60_000, cwd: PROJECT,
+      env: { ...process.env, ...opts.env },
     });
     return { status: r.status, stdout: readFileSync(join(dir, 'out'), 'utf8'), stderr: readFileSync(join(dir, 'err'), 'utf8') };
   } finally {
@@ -67,6 +68,20 @@ export function berth(args: string[], opts: { input?: string; timeout?: number }
     closeSync(err);
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The same, without blocking this process: needed when the test itself serves the CLI (a proxy, a registry). */
+export function berthAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolveRun) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT, env: { ...process.env, ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('close', (status) => resolveRun({ status, stdout, stderr }));
+  });
 }
 
 /** What a container test may leave behind: mounts, cgroups and processes naming its root. */

@@ -4,11 +4,12 @@
 // Every step is atomic, so an interrupted pull leaves nothing half-written and
 // the next pull reuses what had completed.
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import { invalid } from '../util/errors.js';
 import type { ContentStore } from './content-store.js';
 import type { LayerStore, ChainId } from './layers.js';
 import type { ImageStore, Image, ImageLayer } from './images.js';
-import { shortId, type Digest } from './digest.js';
+import { shortId, sha256, type Digest } from './digest.js';
 import { parseReference, formatReference, nameOf, familiarString, type Reference } from './reference.js';
 import {
   parseManifest, parseImageConfig, selectPlatform, hostPlatform, configPlatform, formatPlatform,
@@ -69,13 +70,20 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   const fetchBlob = async (digest: Digest, size: number, onData?: (n: number) => void) => {
     if (stores.content.has(digest)) return false;
     const stream = await client.blob(ref.repository, digest);
-    if (onData) stream.on('data', (chunk: Buffer) => onData(chunk.length));
-    await stores.content.ingest(stream, { digest, size });
+    // Count bytes as they pass, without a second reader on the stream.
+    const counted = onData
+      ? stream.pipe(new Transform({ transform(chunk: Buffer, _enc, cb) { onData(chunk.length); cb(null, chunk); } }))
+      : stream;
+    stream.on('error', (err) => counted.destroy(err));
+    await stores.content.ingest(counted, { digest, size });
     return true;
   };
 
-  await fetchBlob(manifest.config.digest as Digest, manifest.config.size);
-  const config = parseImageConfig(stores.content.read(manifest.config.digest as Digest));
+  // The config is small: held in memory and stored with the manifest at the
+  // end, so a pull that fails leaves neither behind.
+  const configDigest = manifest.config.digest as Digest;
+  const configBytes = stores.content.has(configDigest) ? stores.content.read(configDigest) : await readVerified(client, ref, configDigest, manifest.config.size);
+  const config = parseImageConfig(configBytes);
   const diffIds = config.rootfs.diff_ids as Digest[];
   if (diffIds.length !== manifest.layers.length) {
     throw invalid('InvalidImage', `${familiarString(ref)}: the config lists ${diffIds.length} layers, the manifest ${manifest.layers.length}`);
@@ -144,11 +152,13 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
     await settled;
   }
 
+  stores.content.put(configBytes);
+  if (stores.content.put(got.bytes) !== manifestDigest) throw invalid('DigestMismatch', `${familiarString(ref)}: the manifest's bytes do not match ${manifestDigest}`);
   const imageLayers: ImageLayer[] = layers.map((l, i) => ({ ...l, diffId: diffIds[i]! }));
   stores.images.addImage({
     digest: manifestDigest,
     mediaType: parsed.mediaType,
-    configDigest: manifest.config.digest as Digest,
+    configDigest,
     layers: imageLayers,
     platform,
     ...(config.created ? { created: config.created } : {}),
@@ -157,6 +167,23 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   });
   if (ref.tag && !ref.digest) stores.images.tag(formatReference(ref), manifestDigest);
   return { image: stores.images.get(manifestDigest)!, ref, digest: manifestDigest, changed: before?.digest !== manifestDigest };
+}
+
+/** A small blob read into memory, refused unless it has the digest and size its descriptor says. */
+async function readVerified(client: RegistryClient, ref: Reference, digest: Digest, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of await client.blob(ref.repository, digest)) {
+    total += (chunk as Buffer).length;
+    if (total > size) break;
+    chunks.push(chunk as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
+  const actual = sha256(bytes);
+  if (total !== size || actual !== digest) {
+    throw invalid('DigestMismatch', `${familiarString(ref)}: blob ${digest} did not match its descriptor (got ${total} bytes, digest ${actual})`);
+  }
+  return bytes;
 }
 
 function tryResolve(images: ImageStore, name: string): Image | undefined {

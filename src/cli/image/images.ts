@@ -27,6 +27,7 @@ export function registerImages(parent: Command, ctx: CliContext, name = 'images'
     .action((repository: string | undefined, opts: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
       const engine = ctx.engine();
       let list = engine.stores.images.list();
+      const references: string[] = [];
       const config = (i: Image) => engine.stores.images.config(i);
       const created = (i: Image) => Date.parse(config(i).created ?? '') || 0;
       for (const f of opts.filter) {
@@ -38,10 +39,7 @@ export function registerImages(parent: Command, ctx: CliContext, name = 'images'
             list = list.filter((i) => (i.names.length === 0) === (value === 'true'));
             break;
           case 'reference':
-            list = list.filter((i) => i.names.some((n) => {
-              const r = parseReference(n);
-              return globMatch(value, familiarName(r)) || globMatch(value, `${familiarName(r)}:${r.tag}`);
-            }));
+            references.push(value);
             break;
           case 'before':
           case 'since': {
@@ -66,7 +64,9 @@ export function registerImages(parent: Command, ctx: CliContext, name = 'images'
         const id = opts.trunc ? image.configDigest.slice(7, 19) : image.configDigest;
         const size = humanSize(imageSize(engine, image));
         const createdAt = config(image).created;
-        const names = image.names.length ? image.names.map((n) => parseReference(n)) : [undefined];
+        const names = (image.names.length ? image.names.map((n) => parseReference(n)) : [undefined])
+          // reference=PATTERN keeps the rows (names) that match, as Docker does.
+          .filter((r) => references.every((p) => r !== undefined && (globMatch(p, familiarName(r)) || globMatch(p, `${familiarName(r)}:${r.tag}`))));
         for (const ref of names) {
           const repo = ref ? familiarName(ref) : '<none>';
           if (repository && !(repo === repository || `${repo}:${ref?.tag}` === repository || (ref && familiarName(parseReference(repository)) === repo && (!repository.includes(':') || parseReference(repository).tag === ref.tag)))) continue;
