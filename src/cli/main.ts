@@ -7,6 +7,8 @@ import { ExitStatus } from './exit.js';
 import { contextOf } from './context.js';
 import { registerRun } from './run.js';
 import { registerImageCommands } from './image/index.js';
+import { registerPs } from './ps.js';
+import { registerRm } from './rm.js';
 
 
 export function buildProgram(): Command {
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
   const ctx = contextOf(program);
   registerRun(program, ctx);
   registerImageCommands(program, ctx);
+  registerPs(program, ctx);
+  registerRm(program, ctx);
   registerRuntime(program);
   return program;
 }

@@ -165,18 +165,31 @@ export class Engine {
       throw err;
     } finally {
       if (mounted) unmountRootfs(dir);
-      if (opts.rm) this.removeContainer(id);
+      if (opts.rm) await this.removeContainer(id);
     }
   }
 
   /** Forget a stopped container: its directory and its record. */
-  removeContainer(idOrName: string): void {
-    const row = this.db.prepare('SELECT id, status FROM containers WHERE id = ? OR name = ? OR id LIKE ?').get(idOrName, idOrName.replace(/^\//, ''), `${idOrName}%`) as { id: string; status: string } | undefined;
-    if (!row) throw notFound('ContainerNotFound', `no such container: ${idOrName}`);
+  async removeContainer(idOrName: string): Promise<void> {
+    const rows = this.db.prepare('SELECT id, status FROM containers WHERE id = ? OR name = ? OR id LIKE ?').all(idOrName, idOrName.replace(/^\//, ''), `${idOrName}%`) as { id: string; status: string }[];
+    if (rows.length === 0 || idOrName === '') throw notFound('ContainerNotFound', `no such container: ${idOrName}`);
+    if (rows.length > 1) throw invalid('AmbiguousContainer', `multiple containers match "${idOrName}": use more of the ID`);
+    const row = rows[0]!;
+    if (row.status === 'running' && this.runtimeAlive(row.id)) throw conflict('ContainerRunning', `cannot remove container ${idOrName}: it is running`);
+    // A container whose `run` died leaves runtime state behind: clear it too.
+    if (this.runtime.state.ids().includes(row.id)) await this.runtime.delete(row.id, true);
     const dir = join(this.root, 'containers', row.id);
     unmountRootfs(dir);
     rmSync(dir, { recursive: true, force: true });
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(row.id);
+  }
+
+  private runtimeAlive(id: string): boolean {
+    try {
+      return this.runtime.stateOf(id).status !== 'stopped';
+    } catch {
+      return false;
+    }
   }
 
   /** Image IDs used by containers (an image in use is not removed without force). */

@@ -76,9 +76,11 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
       hashing((d, size) => { blobDigest = d; blobSize = size; }),
       createWriteStream(blobPath),
     );
-    await stores.content.ingest(createReadStream(blobPath), { digest: blobDigest!, size: blobSize });
+    if (!stores.content.has(blobDigest!)) await stores.content.ingest(createReadStream(blobPath), { digest: blobDigest!, size: blobSize });
     const layerMediaType = MediaType.ociLayerGzip;
-    await stores.layers.apply(stores.content.path(blobDigest!), layerMediaType, undefined, diffId!);
+    if (!stores.layers.has(stores.layers.chainId(undefined, diffId!))) {
+      await stores.layers.apply(stores.content.path(blobDigest!), layerMediaType, undefined, diffId!);
+    }
 
     const created = opts.created ?? new Date().toISOString();
     const platform = hostPlatform();

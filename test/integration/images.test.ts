@@ -225,4 +225,36 @@ test('login with wrong credentials is refused; right ones are stored and used to
   r = berth(['logout', authRegistry.host], { env: { DOCKER_CONFIG: dockerConfig } });
   assert.match(r.stdout, /Removing login credentials/);
   assert.equal(JSON.parse(readFileSync(join(dockerConfig, 'config.json'), 'utf8')).auths[authRegistry.host], undefined);
+  assert.equal(b('rmi', target).stdout, `Untagged: ${target}\n`);
+});
+
+test('a kept container shows in ps -a, holds its image against rmi, and rm removes it', () => {
+  let r = b('run', '--name', 'keeper', 'busybox', 'sh', '-c', 'exit 2');
+  assert.equal(r.status, 2);
+  r = b('ps', '-a');
+  assert.match(r.stdout, /CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n[a-f0-9]{12}\s+busybox\s+"sh -c exit 2"\s+.*Exited \(2\).*keeper/);
+  assert.equal(b('ps', '-q').stdout, '', 'nothing is running');
+  r = b('rmi', 'busybox');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /container [a-f0-9]{12} is using its referenced image/);
+  r = b('rm', 'keeper');
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(b('ps', '-aq').stdout, '');
+  r = b('rm', 'keeper');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /no such container: keeper/);
+});
+
+test('image prune removes dangling images; -a removes unused ones', () => {
+  const tarball = join(root, 'busybox.tar');
+  let r = b('import', tarball);
+  assert.equal(r.status, 0, r.stderr);
+  const dangling = r.stdout.trim();
+  assert.match(b('images', '--filter', 'dangling=true', '-q', '--no-trunc').stdout, new RegExp(dangling.slice(7)));
+  r = b('image', 'prune', '-f');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`deleted: ${dangling}`));
+  assert.match(r.stdout, /Total reclaimed space: /);
+  assert.equal(b('images', '--filter', 'dangling=true', '-q').stdout, '');
+  assert.match(b('images', '-q', 'busybox').stdout, /^[a-f0-9]{12}\n$/, 'a named image stays');
 });
