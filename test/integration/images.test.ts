@@ -258,3 +258,23 @@ test('image prune removes dangling images; -a removes unused ones', () => {
   assert.equal(b('images', '--filter', 'dangling=true', '-q').stdout, '');
   assert.match(b('images', '-q', 'busybox').stdout, /^[a-f0-9]{12}\n$/, 'a named image stays');
 });
+
+test('save and load through the CLI: the image comes back under its name and runs', () => {
+  const archive = join(root, 'busybox-save.tar');
+  let r = b('save', '-o', archive, 'busybox');
+  assert.equal(r.status, 0, r.stderr);
+  const id = JSON.parse(b('image', 'inspect', 'busybox').stdout)[0].Id;
+  const other = join(root, 'loaded');
+  const o = (...args: string[]) => berth(['--root', other, '--run-root', runRoot, ...args]);
+  r = o('load', '-i', archive);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'Loaded image: busybox:latest\n');
+  assert.equal(JSON.parse(o('image', 'inspect', 'busybox').stdout)[0].Id, id);
+  assert.equal(o('run', '--rm', 'busybox', 'echo', 'loaded').stdout, 'loaded\n');
+  r = o('load', '-i', join(root, 'busybox.tar'));
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /manifest\.json|index\.json|archive entry/);
+  r = b('save', '-o', join(root, 'never.tar'), 'nosuchimage');
+  assert.equal(r.status, 125);
+  assert.ok(!existsSync(join(root, 'never.tar')) && !existsSync(join(root, 'never.tar.berth-tmp')));
+});

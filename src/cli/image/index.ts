@@ -12,6 +12,7 @@ import { registerHistory } from './history.js';
 import { registerImagePrune } from './prune.js';
 import { registerImport } from './import.js';
 import { registerLogin } from './login.js';
+import { registerSaveLoad } from './save.js';
 
 export function registerImageCommands(program: Command, ctx: CliContext): void {
   registerPull(program, ctx);
@@ -22,6 +23,7 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
   registerHistory(program, ctx);
   registerImport(program, ctx);
   registerLogin(program);
+  registerSaveLoad(program, ctx);
 
   const image = program.command('image').description('manage images');
   registerPull(image, ctx);
@@ -33,4 +35,5 @@ export function registerImageCommands(program: Command, ctx: CliContext): void {
   registerHistory(image, ctx);
   registerImagePrune(image, ctx);
   registerImport(image, ctx);
+  registerSaveLoad(image, ctx);
 }
