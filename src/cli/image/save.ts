@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { invalid } from '../../util/errors.js';
 import { saveImages, loadImages, type ArchiveFormat } from '../../image/archive.js';
@@ -21,7 +21,8 @@ export function registerSaveLoad(parent: Command, ctx: CliContext): void {
       }
       // Written under a temporary name: a failed save leaves no partial archive.
       const tmp = `${opts.output}.berth-tmp`;
-      const out = createWriteStream(tmp);
+      // Opened now, not when the stream gets round to it, so that cleanup finds it.
+      const out = createWriteStream('', { fd: openSync(tmp, 'w') });
       try {
         await saveImages(stores, names, out, { format: opts.format as ArchiveFormat });
         await finished(out);
