@@ -44,13 +44,13 @@ fi
 if [ ! -f build/busybox-bundle/config.json ]; then
   mkdir -p build/busybox-bundle
   ln -sfn ../rootfs build/busybox-bundle/rootfs
-  node dist/src/cli/main.js runtime spec --bundle build/busybox-bundle \
+  node -- dist/src/cli/main.js runtime spec --bundle build/busybox-bundle \
     -- /bin/sh -c 'echo "hello from $(hostname), I am PID $$. All the processes I can see:"; ps'
 fi
 # The built-in image: busybox:latest in berth's store, made from the same tree
 # as a real image (layer, config, manifest). A reproducible tar (sorted, epoch
 # times, numeric owners) gives the same image ID on every machine.
-berth() { node dist/src/cli/main.js "$@"; }
+berth() { node -- dist/src/cli/main.js "$@"; }
 if [ -z "$(berth images -q busybox:latest 2>/dev/null)" ]; then
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C build/rootfs -cf build/busybox-rootfs.tar .
   berth import --epoch --change 'CMD ["sh"]' --message 'Debian busybox-static, built in' build/busybox-rootfs.tar busybox:latest >/dev/null

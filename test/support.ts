@@ -58,7 +58,7 @@ export function berth(args: string[], opts: { input?: string; timeout?: number; 
   const out = openSync(join(dir, 'out'), 'w+');
   const err = openSync(join(dir, 'err'), 'w+');
   try {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
       input: opts.input ?? '', stdio: ['pipe', out, err], timeout: opts.timeout ?? 60_000, cwd: PROJECT,
       env: { ...process.env, ...opts.env },
     });
@@ -73,7 +73,7 @@ export function berth(args: string[], opts: { input?: string; timeout?: number; 
 /** The same, without blocking this process: needed when the test itself serves the CLI (a proxy, a registry). */
 export function berthAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT, env: { ...process.env, ...opts.env },
     });
     let stdout = '';
@@ -88,10 +88,15 @@ export function berthAsync(args: string[], opts: { env?: Record<string, string> 
 export function leftovers(root: string, ids: string[] = []): string[] {
   const found: string[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(root)) found.push(`mount: ${line}`);
+  // Tests run one file at a time: any container cgroup under berth/ was left behind.
   for (const hierarchy of safeList('/sys/fs/cgroup')) {
+    const parent = join('/sys/fs/cgroup', hierarchy, 'berth');
+    for (const name of safeList(parent)) {
+      if (existsSync(join(parent, name, 'cgroup.procs'))) found.push(`cgroup: ${join(parent, name)}`);
+    }
     for (const id of ids) {
       const path = join('/sys/fs/cgroup', hierarchy, 'berth', id);
-      if (existsSync(path)) found.push(`cgroup: ${path}`);
+      if (existsSync(path) && !found.includes(`cgroup: ${path}`)) found.push(`cgroup: ${path}`);
     }
   }
   // Tests run one file at a time, so any monitor still alive was left behind.

@@ -1,13 +1,14 @@
 // From an image's config and the user's flags to an OCI runtime spec, merged
 // exactly as Docker merges them: what runs (Entrypoint + Cmd), as whom, where,
 // with which environment. The result starts from the runtime's Docker defaults.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { posix } from 'node:path';
 import { BerthError, invalid } from '../util/errors.js';
 import { defaultSpec, DOCKER_DEFAULT_CAPABILITIES, DEFAULT_PATH_ENV } from '../runtime/defaults.js';
 import { dockerDefaultSeccomp } from '../runtime/seccomp/docker-default.js';
 import type { Spec } from '../runtime/spec.js';
 import { currentHardLimits } from '../runtime/rlimits.js';
+import { mergeEnv } from '../runtime/env.js';
+import { readFileInRoot } from '../runtime/executable.js';
 
 /** The parts of an image config (OCI `config` object) that decide how a container runs. */
 export interface ImageRunConfig {
@@ -41,9 +42,9 @@ export interface MergedProcess {
 }
 
 /** Docker's rules: --entrypoint resets the image's Cmd; CMD args replace Cmd. */
-export function mergeProcess(image: ImageRunConfig, flags: RunFlags, hostEnv: NodeJS.ProcessEnv = process.env): MergedProcess {
-  let entrypoint = image.Entrypoint ?? [];
-  let cmd = image.Cmd ?? [];
+export function mergeProcess(imageConfig: ImageRunConfig, flags: RunFlags, hostEnv: NodeJS.ProcessEnv = process.env): MergedProcess {
+  let entrypoint = imageConfig.Entrypoint ?? [];
+  let cmd = imageConfig.Cmd ?? [];
   if (flags.entrypoint !== undefined) {
     entrypoint = flags.entrypoint === '' ? [] : [flags.entrypoint];
     cmd = [];
@@ -52,54 +53,50 @@ export function mergeProcess(image: ImageRunConfig, flags: RunFlags, hostEnv: No
   const args = [...entrypoint, ...cmd];
   if (args.length === 0) throw invalid('NoCommand', 'no command specified: the image has no Entrypoint or Cmd, and none was given');
 
-  const env = new Map<string, string>();
-  for (const e of image.Env ?? []) setEnv(env, e);
-  if (!env.has('PATH')) setEnv(env, DEFAULT_PATH_ENV);
-  for (const e of flags.env ?? []) {
-    if (e.includes('=')) {
-      setEnv(env, e);
-    } else if (hostEnv[e] !== undefined) {
-      // `-e NAME` passes the host's value, and nothing when the host has none.
-      env.set(e, hostEnv[e]!);
-    }
-  }
-  if (flags.hostname && !env.has('HOSTNAME')) env.set('HOSTNAME', flags.hostname);
-  if (flags.tty && !env.has('TERM')) env.set('TERM', 'xterm');
+  const image = mergeEnv(imageConfig.Env ?? []);
+  const fromFlags = (flags.env ?? []).flatMap((e) => {
+    if (e.includes('=')) return [e];
+    // `-e NAME` passes the host's value, and nothing when the host has none.
+    return hostEnv[e] !== undefined ? [`${e}=${hostEnv[e]}`] : [];
+  });
+  const hasPath = [...image, ...fromFlags].some((e) => e.startsWith('PATH='));
+  let merged = mergeEnv(hasPath ? [] : [DEFAULT_PATH_ENV], image, fromFlags);
+  const has = (key: string) => merged.some((e) => e.startsWith(`${key}=`));
+  if (flags.hostname && !has('HOSTNAME')) merged = [...merged, `HOSTNAME=${flags.hostname}`];
+  if (flags.tty && !has('TERM')) merged = [...merged, 'TERM=xterm'];
 
   return {
     args,
-    env: [...env].map(([k, v]) => `${k}=${v}`),
-    cwd: flags.workdir || image.WorkingDir || '/',
-    user: flags.user ?? image.User ?? '',
+    env: merged,
+    cwd: workdir(flags.workdir, imageConfig.WorkingDir),
+    user: flags.user ?? imageConfig.User ?? '',
   };
 }
 
-function setEnv(env: Map<string, string>, entry: string): void {
-  const eq = entry.indexOf('=');
-  const key = eq < 0 ? entry : entry.slice(0, eq);
-  if (!key) throw invalid('InvalidEnv', `invalid environment variable "${entry}"`);
-  env.delete(key); // a later value replaces an earlier one, and keeps its new position
-  env.set(key, eq < 0 ? '' : entry.slice(eq + 1));
+/** Docker refuses a relative -w; an image's relative WorkingDir is taken from /. */
+function workdir(flag: string | undefined, image: string | undefined): string {
+  if (flag) {
+    if (!flag.startsWith('/')) throw invalid('InvalidWorkdir', `the working directory '${flag}' is invalid, it needs to be an absolute path`);
+    return posix.normalize(flag);
+  }
+  return image ? posix.normalize(`/${image}`) : '/';
 }
+
 
 interface PasswdEntry { name: string; uid: number; gid: number }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
 function readLines(rootfs: string, path: string): string[] {
-  try {
-    return readFileSync(join(rootfs, path), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
-  } catch {
-    return [];
-  }
+  return (readFileInRoot(rootfs, path) ?? '').split('\n').filter((l) => l && !l.startsWith('#'));
 }
 
 function passwd(rootfs: string): PasswdEntry[] {
-  return readLines(rootfs, 'etc/passwd').map((l) => l.split(':')).filter((f) => f.length >= 4)
+  return readLines(rootfs, '/etc/passwd').map((l) => l.split(':')).filter((f) => f.length >= 4)
     .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
 }
 
 function groups(rootfs: string): GroupEntry[] {
-  return readLines(rootfs, 'etc/group').map((l) => l.split(':')).filter((f) => f.length >= 3)
+  return readLines(rootfs, '/etc/group').map((l) => l.split(':')).filter((f) => f.length >= 3)
     .map((f) => ({ name: f[0]!, gid: Number(f[2]), members: (f[3] ?? '').split(',').filter(Boolean) }));
 }
 
@@ -162,7 +159,7 @@ export function containerSpec(opts: ContainerSpecOptions): Spec {
   const user = resolveUser(opts.rootfs, opts.process.user);
   spec.process!.user = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) };
   spec.process!.env = opts.process.env;
-  spec.process!.cwd = opts.process.cwd.startsWith('/') ? opts.process.cwd : `/${opts.process.cwd}`;
+  spec.process!.cwd = opts.process.cwd;
   // Docker's containers get a generous open-files limit; as an engine default
   // (not the user's request) it quietly stays within what this host allows.
   const nofile = Number(currentHardLimits().get('RLIMIT_NOFILE') ?? 1048576n);

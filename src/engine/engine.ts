@@ -114,14 +114,14 @@ export class Engine {
 
   /** `berth run`: an image's container in the foreground; removed after with `rm`. */
   async run(opts: RunImageOptions): Promise<RunResult & { name: string }> {
+    if (opts.name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(opts.name)) {
+      throw invalid('InvalidName', `invalid container name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
     const image = await this.imageForRun(opts);
     const { layers, images } = this.stores;
     const config = images.config(image).config ?? {};
     const id = randomBytes(32).toString('hex');
     const name = opts.name ?? this.freeName();
-    if (opts.name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(opts.name)) {
-      throw invalid('InvalidName', `invalid container name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-    }
     const hostname = opts.hostname ?? id.slice(0, 12);
     const merged = mergeProcess(config, { ...opts, hostname });
     try {
@@ -171,7 +171,11 @@ export class Engine {
 
   /** Forget a stopped container: its directory and its record. */
   async removeContainer(idOrName: string): Promise<void> {
-    const rows = this.db.prepare('SELECT id, status FROM containers WHERE id = ? OR name = ? OR id LIKE ?').all(idOrName, idOrName.replace(/^\//, ''), `${idOrName}%`) as { id: string; status: string }[];
+    // Docker's order: the full ID, then the name, then an ID prefix (hex only).
+    const name = idOrName.replace(/^\//, '');
+    const exact = this.db.prepare('SELECT id, status FROM containers WHERE id = ? OR name = ?').all(idOrName, name) as { id: string; status: string }[];
+    const rows = exact.length || !/^[a-f0-9]+$/.test(idOrName) ? exact
+      : this.db.prepare('SELECT id, status FROM containers WHERE substr(id, 1, ?) = ?').all(idOrName.length, idOrName) as { id: string; status: string }[];
     if (rows.length === 0 || idOrName === '') throw notFound('ContainerNotFound', `no such container: ${idOrName}`);
     if (rows.length > 1) throw invalid('AmbiguousContainer', `multiple containers match "${idOrName}": use more of the ID`);
     const row = rows[0]!;
@@ -202,8 +206,9 @@ export class Engine {
   }
 
   private freeName(): string {
-    for (;;) {
-      const name = randomName();
+    // As Docker: a few tries at a plain name, then with a number appended.
+    for (let attempt = 0; ; attempt++) {
+      const name = attempt < 10 ? randomName() : `${randomName()}${attempt}`;
       if (!this.db.prepare('SELECT 1 FROM containers WHERE name = ?').get(name)) return name;
     }
   }
@@ -216,7 +221,8 @@ export class Engine {
  */
 function ensureWorkdir(rootfs: string, cwd: string): void {
   let current = rootfs;
-  for (const part of posix.normalize(cwd).split('/').filter(Boolean)) {
+  // Normalised from the root: '..' cannot climb above it.
+  for (const part of posix.normalize(`/${cwd}`).split('/').filter(Boolean)) {
     current = join(current, part);
     try {
       const st = lstatSync(current);

@@ -3,7 +3,7 @@
 // here touches the system, so the whole policy is testable without root.
 import { isAbsolute, join, posix } from 'node:path';
 import { invalid } from '../util/errors.js';
-import type { Spec, SpecMount, NamespaceType } from './spec.js';
+import type { Spec, SpecMount, SpecDevice, NamespaceType } from './spec.js';
 import type { PlanOp } from './plan.js';
 import { MountCreate } from './plan.js';
 import { CLONE_FLAGS, NAMESPACE_ORDER } from './namespaces.js';
@@ -79,10 +79,10 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (newUser && !linux.uidMappings?.length) throw invalid('InvalidSpec', 'linux.uidMappings: a new user namespace needs uid mappings');
   if (newUser && !linux.gidMappings?.length) throw invalid('InvalidSpec', 'linux.gidMappings: a new user namespace needs gid mappings');
   if (newUser && joined('mount')) throw invalid('InvalidSpec', 'linux.namespaces: joining a mount namespace while creating a user namespace is not supported');
-  if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
-  if (linux.sysctl && Object.keys(linux.sysctl).some((k) => k.startsWith('net.')) && !namespaces.has('network')) {
-    throw invalid('InvalidSpec', 'linux.sysctl: net.* sysctls need a network namespace');
+  if (spec.hostname !== undefined && !/^[A-Za-z0-9]([A-Za-z0-9.-]{0,62})?$/.test(spec.hostname) && spec.hostname !== '') {
+    throw invalid('InvalidSpec', `hostname: ${JSON.stringify(spec.hostname)} is not a valid hostname (letters, digits, '.' and '-', at most 64)`);
   }
+  if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
 
   // --- monitor phase
   if (ctx.exitFile) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
@@ -156,6 +156,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   // Kernel parameters scoped to the container's namespaces.
   for (const [key, value] of Object.entries(ctx.joinExisting ? {} : linux.sysctl ?? {})) {
     if (!/^[a-z0-9_.-]+$/i.test(key) || key.includes('..')) throw invalid('InvalidSpec', `linux.sysctl: invalid key "${key}"`);
+    const ns = sysctlNamespace(key);
+    if (!ns) throw invalid('InvalidSpec', `linux.sysctl: "${key}" is not namespaced: setting it would change the host`);
+    if (!namespaces.has(ns)) throw invalid('InvalidSpec', `linux.sysctl: "${key}" needs a ${ns} namespace`);
     ops.push({ op: 'writeFile', path: `/proc/sys/${key.replaceAll('.', '/')}`, data: value, why: `sysctl ${key}=${value}` });
   }
   if (hasMountNs && !ctx.joinExisting) {
@@ -225,6 +228,16 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   return { ops, warnings, rootfs };
 }
 
+const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];
+
+/** Which namespace scopes a sysctl (as runc's validation has it); undefined for host-wide ones. */
+function sysctlNamespace(key: string): NamespaceType | undefined {
+  if (IPC_SYSCTLS.includes(key) || key.startsWith('fs.mqueue.')) return 'ipc';
+  if (key === 'kernel.hostname' || key === 'kernel.domainname') return 'uts';
+  if (key.startsWith('net.')) return 'network';
+  return undefined;
+}
+
 function idMap(maps: readonly { containerID: number; hostID: number; size: number }[]): string {
   return maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
@@ -255,18 +268,16 @@ function buildRootfs(spec: Spec, ctx: BuildContext, rootfs: string, inUserNs: bo
 
   // Devices: the spec's defaults and linux.devices. Inside a user namespace
   // mknod is not allowed, so the host's node is bound instead.
-  const devices = [...DEFAULT_DEVICES.map((d) => ({ ...d })), ...(linux.devices ?? [])];
-  const seen = new Set<string>();
-  for (const [i, d] of devices.entries()) {
-    if (seen.has(d.path)) continue;
-    seen.add(d.path);
-    const isDefault = i < DEFAULT_DEVICES.length;
-    if (isDefault && !devIsTmpfs) continue; // an image's own /dev is left as it is
+  // By path: an entry of linux.devices replaces the default of the same path.
+  const devices = new Map<string, { d: SpecDevice; field?: string }>();
+  if (devIsTmpfs) for (const d of DEFAULT_DEVICES) devices.set(d.path, { d: { ...d } });
+  for (const [i, d] of (linux.devices ?? []).entries()) devices.set(d.path, { d, field: `linux.devices[${i}]` });
+  for (const { d, field } of devices.values()) {
     if (inUserNs) {
       ops.push({ op: 'mountInRoot', root: rootfs, target: d.path, source: d.path, fstype: '', flags: MS.BIND, data: '', create: MountCreate.File, why: `device ${d.path} (bound: mknod is not allowed in a user namespace)` });
     } else {
       if (d.type !== 'p' && (d.major === undefined || d.minor === undefined)) {
-        throw invalid('InvalidSpec', `linux.devices[${i - DEFAULT_DEVICES.length}]: ${d.path} needs major and minor numbers`);
+        throw invalid('InvalidSpec', `${field}: ${d.path} needs major and minor numbers`);
       }
       const mode = (DEVICE_TYPE_BITS[d.type] ?? 0) | ((d.fileMode ?? 0o666) & 0o7777);
       ops.push({ op: 'mknodInRoot', root: rootfs, target: d.path, mode, dev: makedev(d.major ?? 0, d.minor ?? 0) });

@@ -19,6 +19,7 @@ import { cgroupManager, type CgroupManager } from './cgroups/index.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { checkExecutable } from './executable.js';
 import { NS_PROC_NAME } from './namespaces.js';
+import { mergeEnv } from './env.js';
 import {
   StateDir, type ContainerRecord, type Status, type ExitInfo, EXIT_FILE, START_FIFO,
   isAlive, processStartTime, guard, canStart, canKill, canDelete, canPause, canResume, parseExitLine,
@@ -282,6 +283,7 @@ export class Runtime {
   }): Promise<{ record: ContainerRecord; launched: Awaited<ReturnType<typeof launch>>; cgroup: CgroupManager }> {
     const dir = this.state.reserve(opts.id);
     let cgroup: CgroupManager | undefined;
+    let monitor: ChildProcess | undefined;
     try {
       const prepared = prepare({ ...opts, stateDir: dir });
       for (const w of prepared.plan.warnings) (opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${m}\n`)))(w);
@@ -290,6 +292,7 @@ export class Runtime {
       channels.containerCreate.publish({ id: opts.id });
       const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
       const launched = await launch(prepared.plan.ops, stdio, opts.detach);
+      monitor = launched.monitor;
       const record: ContainerRecord = {
         id: opts.id,
         bundle: resolve(opts.bundle),
@@ -307,6 +310,13 @@ export class Runtime {
       this.state.save(record);
       return { record, launched, cgroup };
     } catch (err) {
+      // Whatever got as far as running goes first, so that the cgroup is empty to remove.
+      if (monitor && monitor.exitCode === null) {
+        const exited = new Promise((r) => monitor!.once('exit', r));
+        monitor.kill('SIGKILL');
+        try { cgroup?.kill('SIGKILL'); } catch { /* report the first error */ }
+        await exited;
+      }
       try { cgroup?.destroy(); } catch { /* report the first error */ }
       rmSync(dir, { recursive: true, force: true });
       throw err;
@@ -456,19 +466,22 @@ export class Runtime {
    * `run`: create and start attached. The monitor forwards signals, relays a
    * terminal, and the container is deleted when it ends.
    */
-  async run(opts: { id: string; bundle: string; stdio?: StdioEntry[]; keep?: boolean; warn?: (m: string) => void }): Promise<RunResult> {
+  async run(opts: { id: string; bundle: string; stdio?: StdioEntry[]; keep?: boolean; forwardSignals?: boolean; warn?: (m: string) => void }): Promise<RunResult> {
     const { record, launched, cgroup } = await this.createInternal({
       ...opts, detach: true, withStartFifo: false, relayTerminal: true, forwardSignals: true,
     });
+    // The monitor runs in its own session, so a terminal's Ctrl-C or a kill of
+    // this command reaches only us: pass each on, as `docker run` does.
     const forward = (sig: NodeJS.Signals) => { try { launched.monitor.kill(sig); } catch { /* gone */ } };
     const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-    if (opts.stdio === undefined) for (const s of forwarded) process.on(s, forward);
+    const forwardHere = opts.forwardSignals ?? true;
+    if (forwardHere) for (const s of forwarded) process.on(s, forward);
     try {
       const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
       const oomKilled = exit.signal === 9 && cgroup.oomKilled();
       return { ...exit, oomKilled, id: record.id };
     } finally {
-      if (opts.stdio === undefined) for (const s of forwarded) process.off(s, forward);
+      if (forwardHere) for (const s of forwarded) process.off(s, forward);
       await new Promise((r) => (launched.monitor.exitCode !== null || launched.monitor.signalCode !== null ? r(undefined) : launched.monitor.once('exit', r)));
       if (!opts.keep) await this.delete(record.id, true);
     }
@@ -487,7 +500,7 @@ export class Runtime {
       process: {
         ...proc,
         args: opts.args,
-        env: opts.env ? [...(proc.env ?? []), ...opts.env] : proc.env,
+        env: opts.env ? mergeEnv(proc.env ?? [], opts.env) : proc.env,
         cwd: opts.cwd ?? proc.cwd,
         terminal: opts.tty ?? false,
         user: opts.user ? { ...proc.user, ...opts.user } : proc.user,

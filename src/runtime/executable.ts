@@ -2,14 +2,23 @@
 // executed, so that the user gets 127 or 126 and a clear message at once, as
 // Docker does, rather than a container that dies on start. The lookup
 // resolves symlinks inside the root filesystem, never outside it.
-import { lstatSync, readlinkSync, type Stats } from 'node:fs';
+import { lstatSync, readFileSync, readlinkSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { BerthError } from '../util/errors.js';
 
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** lstat a container path, following symlinks as the container would see them. */
-export function statInRoot(rootfs: string, path: string, depth = 0): Stats | undefined {
+export function statInRoot(rootfs: string, path: string): Stats | undefined {
+  return resolveInRoot(rootfs, path)?.stats;
+}
+
+/**
+ * Resolve a container path to the host path it names, following symlinks as
+ * the container would see them (absolute targets restart at the container's
+ * root), so that no link in an image can point the lookup at the host.
+ */
+export function resolveInRoot(rootfs: string, path: string, depth = 0): { hostPath: string; stats: Stats } | undefined {
   if (depth > 40) return undefined;
   const parts = posix.normalize(path).split('/').filter(Boolean);
   let current = '/';
@@ -24,13 +33,20 @@ export function statInRoot(rootfs: string, path: string, depth = 0): Stats | und
     if (st.isSymbolicLink()) {
       const target = readlinkSync(rootfs + next);
       const resolved = posix.resolve(current, target); // absolute targets restart at the container's root
-      return statInRoot(rootfs, posix.join(resolved, ...parts.slice(i + 1)), depth + 1);
+      return resolveInRoot(rootfs, posix.join(resolved, ...parts.slice(i + 1)), depth + 1);
     }
-    if (i === parts.length - 1) return st;
+    if (i === parts.length - 1) return { hostPath: rootfs + next, stats: st };
     if (!st.isDirectory()) return undefined;
     current = next;
   }
-  return lstatSync(rootfs);
+  return { hostPath: rootfs, stats: lstatSync(rootfs) };
+}
+
+/** A small regular file of the container (passwd, group), read without leaving its root; undefined if absent. */
+export function readFileInRoot(rootfs: string, path: string, maxBytes = 1 << 20): string | undefined {
+  const found = resolveInRoot(rootfs, path);
+  if (!found || !found.stats.isFile() || found.stats.size > maxBytes) return undefined;
+  return readFileSync(found.hostPath, 'utf8');
 }
 
 function underMount(path: string, mounts: readonly { destination: string }[]): boolean {

@@ -3,9 +3,9 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { berth, berthAsync, busyboxRootfs, tempRoot, leftovers, cleanup } from '../support.js';
+import { PROJECT, berth, berthAsync, busyboxRootfs, tempRoot, leftovers, cleanup } from '../support.js';
 import { ensureRegistryTools, startRegistry, startProxy, type RunningRegistry, type Proxy } from '../registry-support.js';
 import { RegistryClient } from '../../src/image/registry/index.js';
 import { ContentStore } from '../../src/image/content-store.js';
@@ -277,4 +277,18 @@ test('save and load through the CLI: the image comes back under its name and run
   r = b('save', '-o', join(root, 'never.tar'), 'nosuchimage');
   assert.equal(r.status, 125);
   assert.ok(!existsSync(join(root, 'never.tar')) && !existsSync(join(root, 'never.tar.berth-tmp')));
+});
+
+test('berth run passes a signal it receives on to the container, and cleans up after it', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), '--root', dataRoot, '--run-root', runRoot,
+    'run', '--rm', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  for (let i = 0; i < 200 && !out.includes('ready'); i++) await new Promise((r) => setTimeout(r, 25));
+  assert.match(out, /ready/);
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.on('close', r));
+  assert.equal(code, 7);
+  assert.match(out, /got TERM/);
+  assert.equal(b('ps', '-aq').stdout, '', '--rm removed it');
 });

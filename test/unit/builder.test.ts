@@ -184,3 +184,22 @@ test('cgroup v2 cannot enforce device rules yet: CAP_MKNOD is withheld, with a w
   // On v1 the devices controller enforces them: the capability stays.
   assert.equal(find(buildPlan(spec(), ctx).ops, 'boundingSet')[0]!.keep & mknod, mknod);
 });
+
+test('only namespaced sysctls are accepted: a host-wide one would change the host', () => {
+  assert.throws(() => buildPlan(spec((s) => { s.linux!.sysctl = { 'kernel.core_pattern': '|/tmp/x' }; }), ctx), /"kernel.core_pattern" is not namespaced/);
+  assert.throws(() => buildPlan(spec((s) => { s.linux!.namespaces = s.linux!.namespaces!.filter((n) => n.type !== 'ipc'); s.linux!.sysctl = { 'kernel.shmmax': '1' }; }), ctx), /needs a ipc namespace/);
+  const { ops } = buildPlan(spec((s) => { s.linux!.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.msgmax': '9000' }; }), ctx);
+  assert.deepEqual(find(ops, 'writeFile').map((o) => o.path), ['/proc/sys/net/ipv4/ip_forward', '/proc/sys/kernel/msgmax']);
+});
+
+test('a linux.devices entry replaces the default device of the same path', () => {
+  const { ops } = buildPlan(spec((s) => { s.linux!.devices = [{ path: '/dev/null', type: 'c', major: 1, minor: 5, fileMode: 0o600 }]; }), ctx);
+  const nulls = find(ops, 'mknodInRoot').filter((o) => o.target === '/dev/null');
+  assert.equal(nulls.length, 1);
+  assert.equal(nulls[0]!.mode & 0o7777, 0o600);
+});
+
+test('an invalid hostname is refused before anything runs', () => {
+  assert.throws(() => buildPlan(spec((s) => { s.hostname = 'bad\nhost'; }), ctx), /hostname: .* is not a valid hostname/);
+  assert.throws(() => buildPlan(spec((s) => { s.hostname = 'x'.repeat(65); }), ctx), /not a valid hostname/);
+});

@@ -1,7 +1,7 @@
 // Docker's rules for merging an image's config with `run` flags.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeProcess, resolveUser } from '../../src/engine/container-spec.js';
@@ -49,5 +49,24 @@ test("users resolve against the container's passwd and group files", () => {
     assert.throws(() => resolveUser(rootfs, 'app:ghosts'), /unable to find group ghosts/);
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
+  }
+});
+
+test('a relative -w is refused; an image\'s relative WorkingDir stays under /', () => {
+  assert.throws(() => mergeProcess(image, { workdir: '../../escape' }), /the working directory '..\/..\/escape' is invalid, it needs to be an absolute path/);
+  assert.equal(mergeProcess({ Cmd: ['x'], WorkingDir: '../../../etc' }, {}).cwd, '/etc');
+});
+
+test('an image whose /etc/passwd links to a host file does not read the host file', () => {
+  const rootfs = mkdtempSync(join(tmpdir(), 'berth-users-'));
+  const host = mkdtempSync(join(tmpdir(), 'berth-host-'));
+  try {
+    mkdirSync(join(rootfs, 'etc'));
+    writeFileSync(join(host, 'passwd'), 'hostonly:x:4242:4242::/:/bin/sh\n');
+    symlinkSync(join(host, 'passwd'), join(rootfs, 'etc/passwd'));
+    assert.throws(() => resolveUser(rootfs, 'hostonly'), /unable to find user hostonly/);
+  } finally {
+    rmSync(rootfs, { recursive: true, force: true });
+    rmSync(host, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { conflict } from '../../util/errors.js';
+import { conflict, notFound } from '../../util/errors.js';
 import { defaultSpec, DOCKER_DEFAULT_CAPABILITIES } from '../../runtime/defaults.js';
 import { dockerDefaultSeccomp } from '../../runtime/seccomp/docker-default.js';
 import type { RuntimeContext } from './index.js';
@@ -14,6 +14,7 @@ export function registerSpec(cmd: Command, _ctx: RuntimeContext): void {
     .option('-t, --terminal', 'give the process a terminal')
     .argument('[args...]', 'the process to run (default: sh)')
     .action((args: string[], opts: { bundle: string; rootfs: string; terminal?: boolean }) => {
+      if (!existsSync(opts.bundle)) throw notFound('BundleNotFound', `bundle directory ${opts.bundle} does not exist`);
       const path = join(opts.bundle, 'config.json');
       if (existsSync(path)) throw conflict('SpecExists', `${path} exists: remove it first`);
       const spec = defaultSpec({
