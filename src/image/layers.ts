@@ -32,8 +32,12 @@
 // earlier entry of this same layer. Nothing is ever created by following a
 // symlink: each parent is checked with lstat and files are opened O_NOFOLLOW.
 import { createHash, randomBytes } from 'node:crypto';
-import { constants as fsConstants, createReadStream, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, type Stats } from 'node:fs';
+import {
+  constants as fsConstants, closeSync, createReadStream, existsSync, fchmodSync, fchownSync, futimesSync, mkdirSync, open as openCallback,
+  readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, write as writeCallback, writeSync, type Stats,
+} from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, link, unlink, utimes, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -78,6 +82,13 @@ const OPAQUE_MARKER = '.wh..wh..opq';
 /** Short names for overlay lower dirs: 26 hex digits, as long as Docker's l/ links. */
 const SHORT_LENGTH = 26;
 const TMP_PREFIX = '.tmp-';
+/**
+ * Read and inflate a blob in 1 MiB pieces, not Node's defaults (64 KiB reads,
+ * 16 KiB of gunzip output per call): every piece is a trip through libuv's
+ * thread pool and the stream machinery, and with the defaults that overhead,
+ * not inflating, bounded a large layer (about 3x slower; bench/pull.ts).
+ */
+const STREAM_CHUNK = 1 << 20;
 
 /** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
 export function chainIdOf(parent: ChainId | undefined, diffId: Digest): ChainId {
@@ -342,6 +353,18 @@ function isWhiteoutNode(st: Stats): boolean {
   return st.isCharacterDevice() && st.rdev === 0;
 }
 
+const openFd = promisify(openCallback);
+const writeFd = promisify(writeCallback);
+/** Chunks up to this size are written synchronously (a copy into the page cache); larger ones in the thread pool. */
+const SYNC_WRITE_MAX = 64 * 1024;
+
+async function writeAll(fd: number, chunk: Buffer): Promise<void> {
+  for (let off = 0; off < chunk.length;) {
+    const length = chunk.length - off;
+    off += length <= SYNC_WRITE_MAX ? writeSync(fd, chunk, off, length) : (await writeFd(fd, chunk, off, length)).bytesWritten;
+  }
+}
+
 async function drain(stream: EntryStream): Promise<void> {
   for await (const _chunk of stream) { /* discard */ }
 }
@@ -400,9 +423,9 @@ class Unpacker {
         next(err instanceof BerthError ? err : systemError('LayerUnpackFailed', `layer ${this.diffId}: entry "${header.name}": ${(err as Error).message}`, err));
       });
     });
-    const decompress = compression === 'gzip' ? createGunzip() : compression === 'zstd' ? new ZstdDecompress() : new PassThrough();
+    const decompress = compression === 'gzip' ? createGunzip({ chunkSize: STREAM_CHUNK }) : compression === 'zstd' ? new ZstdDecompress() : new PassThrough();
     try {
-      await pipeline(createReadStream(blobPath), decompress, tap, extract);
+      await pipeline(createReadStream(blobPath, { highWaterMark: STREAM_CHUNK }), decompress, tap, extract);
     } catch (err) {
       await current;
       if (err instanceof BerthError) throw err;
@@ -472,15 +495,18 @@ class Unpacker {
       case 'file':
       case 'contiguous-file': {
         await this.prepareParents(parts, entry);
-        await this.removeExisting(rel);
-        const fh = await open(abs, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, 0o600);
+        const fd = await this.createFile(rel);
         try {
-          for await (const chunk of stream) await fh.write(chunk as Buffer);
-          await fh.chown(uid, gid);
-          await fh.chmod(mode); // after chown, which clears set-user-ID bits
-          await fh.utimes(mtime, mtime);
+          for await (const chunk of stream) await writeAll(fd, chunk as Buffer);
+          // Synchronous on purpose: on an open descriptor these only change the
+          // in-memory inode (microseconds), where each trip through libuv's
+          // thread pool costs tens of microseconds; for a layer of many small
+          // files those trips were most of the time (bench/pull.ts).
+          fchownSync(fd, uid, gid);
+          fchmodSync(fd, mode); // after chown, which clears set-user-ID bits
+          futimesSync(fd, mtime, mtime);
         } finally {
-          await fh.close();
+          closeSync(fd);
         }
         this.size += header.size ?? 0;
         this.written.add(rel);
@@ -666,6 +692,24 @@ class Unpacker {
   private markOpaque(rel: string): void {
     this.opaque.add(rel);
     for (const key of [...this.walked.keys()]) if (isUnder(key, rel)) this.walked.delete(key);
+  }
+
+  /**
+   * Create `rel` as a new, empty regular file (never through a symlink) and
+   * return its descriptor. Whatever this layer already has there is removed
+   * first, as removeExisting does: tried only when the exclusive create finds
+   * something, so that the usual case costs one call.
+   */
+  private async createFile(rel: string): Promise<number> {
+    const abs = join(this.diff, rel);
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+    try {
+      return await openFd(abs, flags, 0o600);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+    }
+    await this.removeExisting(rel);
+    return await openFd(abs, flags, 0o600);
   }
 
   /** Remove what this layer has at `rel` so an entry can take its place, and forget everything recorded beneath it. */
