@@ -9,7 +9,7 @@ import type { StdioOptions } from 'node:child_process';
 import { BerthError, conflict, invalid, notFound } from '../util/errors.js';
 import { openDatabase, migrate, type Database } from '../util/db.js';
 import { ContentStore } from '../image/content-store.js';
-import { LayerStore } from '../image/layers.js';
+import { LayerStore, chainIdsOf } from '../image/layers.js';
 import { ImageStore, type Image } from '../image/images.js';
 import { mountRootfs, unmountRootfs } from '../image/snapshots.js';
 import { pullImage, pushImage, type PullOptions, type PullResult, type PushProgress } from '../image/pull.js';
@@ -137,10 +137,7 @@ export class Engine {
     let mounted = false;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o710 });
-      const top = image.layers.length ? layers.chainId(undefined, image.layers[0]!.diffId) : undefined;
-      let chain = top;
-      for (const l of image.layers.slice(1)) chain = layers.chainId(chain, l.diffId);
-      const rootfs = mountRootfs(layers, chain, dir);
+      const rootfs = mountRootfs(layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
       mounted = true;
       ensureWorkdir(rootfs, merged.cwd);
       const spec = containerSpec({ rootfs, hostname, process: merged, tty: opts.tty ?? false, labels: config.Labels ?? {} });

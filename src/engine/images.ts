@@ -3,7 +3,7 @@
 // forced, free layers and blobs nobody else uses), and pruning.
 import { conflict } from '../util/errors.js';
 import type { Image } from '../image/images.js';
-import type { ChainId } from '../image/layers.js';
+import { chainIdsOf, type ChainId } from '../image/layers.js';
 import { parseReference, formatReference } from '../image/reference.js';
 import type { Digest } from '../image/digest.js';
 import type { Engine } from './engine.js';
@@ -14,20 +14,14 @@ export interface RemoveReport {
   reclaimed: number;
 }
 
-function chainOf(engine: Engine, image: Image): ChainId[] {
-  const ids: ChainId[] = [];
-  let parent: ChainId | undefined;
-  for (const l of image.layers) {
-    parent = engine.stores.layers.chainId(parent, l.diffId);
-    ids.push(parent);
-  }
-  return ids;
+function chainOf(image: Image): ChainId[] {
+  return chainIdsOf(image.layers.map((l) => l.diffId));
 }
 
 /** Uncompressed size of an image's layers, as `docker images` shows it. */
 export function imageSize(engine: Engine, image: Image): number {
   let total = 0;
-  for (const id of chainOf(engine, image)) {
+  for (const id of chainOf(image)) {
     try {
       total += engine.stores.layers.get(id).size;
     } catch {
@@ -74,11 +68,11 @@ function safeFormat(text: string): string {
 function deleteImage(engine: Engine, image: Image, report: RemoveReport): void {
   const { images, layers, content } = engine.stores;
   const others = images.list().filter((i) => i.digest !== image.digest);
-  const keepChains = new Set(others.flatMap((o) => chainOf(engine, o)));
+  const keepChains = new Set(others.flatMap((o) => chainOf(o)));
   const keepBlobs = new Set<Digest>(others.flatMap((o) => [o.digest, o.configDigest, ...o.layers.map((l) => l.digest)]));
   images.remove(image.digest);
   report.deleted.push(image.configDigest);
-  for (const id of chainOf(engine, image).reverse()) {
+  for (const id of chainOf(image).reverse()) {
     if (keepChains.has(id) || !layers.has(id)) continue;
     report.reclaimed += layers.get(id).size;
     layers.remove(id);

@@ -90,6 +90,13 @@ const TMP_PREFIX = '.tmp-';
  */
 const STREAM_CHUNK = 1 << 20;
 
+/** The chain ID of every layer of an image, bottom first, from its diffIDs in order. */
+export function chainIdsOf(diffIds: readonly Digest[]): ChainId[] {
+  const ids: ChainId[] = [];
+  for (const diffId of diffIds) ids.push(chainIdOf(ids.at(-1), diffId));
+  return ids;
+}
+
 /** ChainID(L0) = DiffID(L0); ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln)). */
 export function chainIdOf(parent: ChainId | undefined, diffId: Digest): ChainId {
   return parent === undefined ? diffId : sha256(`${parent} ${diffId}`);

@@ -7,7 +7,7 @@ import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { invalid } from '../util/errors.js';
 import type { ContentStore } from './content-store.js';
-import type { LayerStore, ChainId } from './layers.js';
+import { chainIdsOf, type LayerStore, type ChainId } from './layers.js';
 import type { ImageStore, Image, ImageLayer } from './images.js';
 import { shortId, sha256, type Digest } from './digest.js';
 import { parseReference, formatReference, nameOf, familiarString, type Reference } from './reference.js';
@@ -94,12 +94,8 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   }
 
   // Which layers are already unpacked (shared with another image)?
-  const chainIds: ChainId[] = [];
+  const chainIds = chainIdsOf(diffIds);
   let parent: ChainId | undefined;
-  for (const diffId of diffIds) {
-    parent = stores.layers.chainId(parent, diffId);
-    chainIds.push(parent);
-  }
   const layers = manifest.layers.map((l) => ({ digest: l.digest as Digest, mediaType: l.mediaType, size: l.size }));
   for (const [i, l] of layers.entries()) {
     if (isNondistributable(l.mediaType) && !stores.content.has(l.digest)) {

@@ -467,25 +467,39 @@ export class Runtime {
    * terminal, and the container is deleted when it ends.
    */
   async run(opts: { id: string; bundle: string; stdio?: StdioEntry[]; keep?: boolean; forwardSignals?: boolean; warn?: (m: string) => void }): Promise<RunResult> {
-    const { record, launched, cgroup } = await this.createInternal({
-      ...opts, detach: true, withStartFifo: false, relayTerminal: true, forwardSignals: true,
-    });
     // The monitor runs in its own session, so a terminal's Ctrl-C or a kill of
-    // this command reaches only us: pass each on, as `docker run` does.
-    const forward = (sig: NodeJS.Signals) => { try { launched.monitor.kill(sig); } catch { /* gone */ } };
+    // this command reaches only us: pass each on, as `docker run` does. The
+    // handlers go in before the container exists, so that no signal can end
+    // this command and orphan a container that is already running; one that
+    // arrives before the monitor is known is sent as soon as it is.
+    let monitor: ChildProcess | undefined;
+    const pending: NodeJS.Signals[] = [];
+    const forward = (sig: NodeJS.Signals) => {
+      if (!monitor) pending.push(sig);
+      else try { monitor.kill(sig); } catch { /* gone */ }
+    };
     const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
     const forwardHere = opts.forwardSignals ?? true;
     if (forwardHere) for (const s of forwarded) process.on(s, forward);
     try {
-      const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
-      const oomKilled = exit.signal === 9 && cgroup.oomKilled();
-      return { ...exit, oomKilled, id: record.id };
+      const { record, launched, cgroup } = await this.createInternal({
+        ...opts, detach: true, withStartFifo: false, relayTerminal: true, forwardSignals: true,
+      });
+      monitor = launched.monitor;
+      for (const sig of pending.splice(0)) forward(sig);
+      try {
+        const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
+        const oomKilled = exit.signal === 9 && cgroup.oomKilled();
+        return { ...exit, oomKilled, id: record.id };
+      } finally {
+        await new Promise((r) => (launched.monitor.exitCode !== null || launched.monitor.signalCode !== null ? r(undefined) : launched.monitor.once('exit', r)));
+        if (!opts.keep) await this.delete(record.id, true);
+      }
     } finally {
       if (forwardHere) for (const s of forwarded) process.off(s, forward);
-      await new Promise((r) => (launched.monitor.exitCode !== null || launched.monitor.signalCode !== null ? r(undefined) : launched.monitor.once('exit', r)));
-      if (!opts.keep) await this.delete(record.id, true);
     }
   }
+
 
   /** `exec`: run another process inside a running container. */
   async exec(opts: { id: string; args: string[]; env?: string[]; cwd?: string; tty?: boolean; user?: { uid: number; gid: number }; stdio?: StdioEntry[] }): Promise<RunResult> {

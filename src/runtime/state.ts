@@ -38,7 +38,6 @@ export interface ExitInfo {
 export const RECORD_FILE = 'state.json';
 export const EXIT_FILE = 'exit';
 export const START_FIFO = 'start.fifo';
-export const PID_FILE = 'pid';
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 

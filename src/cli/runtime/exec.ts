@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import type { RuntimeContext } from './index.js';
+import { collect } from '../context.js';
 
 function parseUser(text: string): { uid: number; gid: number } {
   const m = /^(\d+)(?::(\d+))?$/.exec(text);
@@ -15,7 +16,7 @@ export function registerExec(cmd: Command, ctx: RuntimeContext): void {
     .argument('<id>', 'container id')
     .argument('<command...>', 'program and arguments')
     .option('-t, --tty', 'allocate a terminal')
-    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('-e, --env <K=V>', 'set an environment variable (repeatable)', collect, [] as string[])
     .option('--cwd <dir>', 'working directory')
     .option('-u, --user <uid[:gid]>', 'run as this user')
     .passThroughOptions()

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RuntimeContext } from './index.js';
+import { table } from '../format.js';
 
 export function registerList(cmd: Command, ctx: RuntimeContext): void {
   cmd.command('list')
@@ -14,9 +15,7 @@ export function registerList(cmd: Command, ctx: RuntimeContext): void {
       } else if (opts.format === 'json') {
         process.stdout.write(JSON.stringify(states) + '\n');
       } else {
-        const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], ...states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created])];
-        const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-        for (const r of rows) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]! + 3)).join('').trimEnd() + '\n');
+        process.stdout.write(table(['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED'], states.map((s) => [s.id, String(s.pid), s.status, s.bundle, s.created])));
       }
     });
 }
