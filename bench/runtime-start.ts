@@ -37,12 +37,12 @@ async function timeBerth(): Promise<number> {
 function timeRunc(): number | undefined {
   if (spawnSync('runc', ['--version']).status !== 0) return undefined;
   const root = join(work, 'runc-root');
-  const run = (id: string) => spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, id], { stdio });
+  const run = (id: string) => spawnSync('runc', ['--root', root, 'run', '--bundle', bundle, id], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
   run('warmup');
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < count; i++) {
     const r = run(`bench-runc-${i}`);
-    if (r.status !== 0) throw new Error(`runc container ${i} exited ${r.status}`);
+    if (r.status !== 0) throw new Error(`runc container ${i} exited ${r.status}: ${r.stderr}`);
   }
   return Number(process.hrtime.bigint() - t0) / 1e6 / count;
 }

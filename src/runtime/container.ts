@@ -54,6 +54,13 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * Compiling Docker's profile takes milliseconds on every start; a process
+ * that starts many containers (the engine, the API server, the benchmark)
+ * compiles each distinct profile once.
+ */
+const compiledSeccomp = new Map<string, { program: Buffer; flags: number }>();
+
 export interface PrepareOptions {
   id: string;
   bundle: string;
@@ -95,7 +102,12 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
   const seccompSpec = spec.linux?.seccomp;
   let seccomp: { program: Buffer; flags: number; summary: string } | undefined;
   if (seccompSpec) {
-    const compiled = compileSeccomp(seccompSpec);
+    const key = JSON.stringify(seccompSpec);
+    let compiled = compiledSeccomp.get(key);
+    if (!compiled) {
+      compiled = compileSeccomp(seccompSpec);
+      compiledSeccomp.set(key, compiled);
+    }
     const rules = seccompSpec.syscalls?.length ?? 0;
     seccomp = { ...compiled, summary: `default ${seccompSpec.defaultAction}${seccompSpec.defaultErrnoRet !== undefined ? ` (errno ${seccompSpec.defaultErrnoRet})` : ''}, ${rules} rule${rules === 1 ? '' : 's'}` };
   }

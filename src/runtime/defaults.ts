@@ -71,7 +71,6 @@ export const DOCKER_DEFAULT_DEVICE_RULES: NonNullable<NonNullable<NonNullable<Sp
   { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
-  { allow: false, type: 'c', major: 10, minor: 229, access: 'rwm' },
 ];
 
 export interface DefaultSpecOptions {
