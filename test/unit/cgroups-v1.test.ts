@@ -3,7 +3,7 @@
 // co-mounted hierarchies; refusals; stats and OOM from the files.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import {
   cgroupManager, cgroupWriteChannel, planV1, type CgroupManager, type CgroupWriteEvent, type LinuxResources,
@@ -241,11 +241,20 @@ describe('cgroup v1 driver on fake hierarchies', () => {
     assert.equal((await p.exited).signal, 'SIGKILL');
   });
 
-  test('destroy leaves ancestors it did not make', () => {
+  test('destroy removes the default /berth parent with its last container, and never a parent the user named', () => {
     const { fake, m } = setup();
     m.create();
+    // Another container's cgroup under /berth keeps it.
+    mkdirSync(joinPath(fake.root, 'memory/berth/c2'));
     m.destroy();
     assert.ok(!existsSync(fake.dir('memory')));
-    assert.ok(existsSync(joinPath(fake.root, 'memory/berth')), '/berth belongs to every container');
+    assert.ok(existsSync(joinPath(fake.root, 'memory/berth')), '/berth stays while another container is in it');
+    rmdirSync(joinPath(fake.root, 'memory/berth/c2'));
+    m.destroy();
+    assert.ok(!existsSync(joinPath(fake.root, 'memory/berth')), 'the last container takes /berth with it');
+    const mine = setup('/mine/c1');
+    mine.m.create();
+    mine.m.destroy();
+    assert.ok(existsSync(joinPath(mine.fake.root, 'memory/mine')), 'a parent the user named stays');
   });
 });

@@ -110,19 +110,36 @@ export function readPidsRecursive(dir: string): number[] {
 /** mkdir each missing component of `rel` below `mount`; returns the directories it made, outermost first. */
 export function makeCgroupDirs(mount: string, rel: string): string[] {
   const made: string[] = [];
-  let dir = mount;
-  for (const part of rel.split('/').filter((p) => p !== '')) {
-    dir = join(dir, part);
+  // A concurrent delete may remove an empty parent (the shared /berth) between
+  // our mkdirs: ENOENT then means "start again from the top", a bounded few times.
+  for (let attempt = 0; ; attempt++) {
+    let dir = mount;
     try {
-      mkdirSync(dir);
-      made.push(dir);
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') {
-        throw systemError('CGROUP_MKDIR', `cannot create cgroup ${dir} (${errnoCode(err) ?? String(err)})`, err);
+      for (const part of rel.split('/').filter((p) => p !== '')) {
+        dir = join(dir, part);
+        try {
+          mkdirSync(dir);
+          made.push(dir);
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') throw err;
+        }
       }
+      return made;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT' && attempt < 5) continue;
+      throw systemError('CGROUP_MKDIR', `cannot create cgroup ${dir} (${errnoCode(err) ?? String(err)})`, err);
     }
   }
-  return made;
+}
+
+/**
+ * The default parent of berth's cgroups, /berth, is removed with its last
+ * container, so that nothing of berth stays on the host. A parent the user
+ * named in cgroupsPath is theirs and stays.
+ */
+export function removeDefaultParent(mount: string, cgroupsPath: string, emulated: boolean): void {
+  const parts = cgroupsPath.split('/').filter((p) => p !== '');
+  if (parts.length === 2 && parts[0] === 'berth') removeIfUnused(join(mount, 'berth'), emulated);
 }
 
 export function sleepSync(ms: number): void {

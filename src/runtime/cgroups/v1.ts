@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { conflict, notFound, systemError } from '../../util/errors.js';
 import {
   addWarning, applyWrites, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
-  readPidsRecursive, removeCgroup, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
+  readPidsRecursive, removeCgroup, removeDefaultParent, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
   type CgroupWrite,
 } from './cgroupfs.js';
 import { V1_CONTROLLERS, type V1Controller } from './mounts.js';
@@ -418,6 +418,7 @@ export class CgroupV1 implements CgroupManager {
   destroy(): void {
     for (const h of this.hierarchies()) removeCgroup(h.dir, this.emulated);
     this.removeMade();
+    for (const h of this.hierarchies()) removeDefaultParent(h.mount, this.path, this.emulated);
   }
 
   private removeMade(): void {

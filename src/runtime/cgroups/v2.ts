@@ -19,7 +19,7 @@ import { constants as osConstants } from 'node:os';
 import { conflict, invalid, notFound, systemError } from '../../util/errors.js';
 import {
   addWarning, applyWrites, causeErrno, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
-  readPidsRecursive, removeCgroup, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
+  readPidsRecursive, removeCgroup, removeDefaultParent, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
   type CgroupWrite,
 } from './cgroupfs.js';
 import { mergeResources } from './merge.js';
@@ -382,6 +382,7 @@ export class CgroupV2 implements CgroupManager {
   destroy(): void {
     removeCgroup(this.dir, this.emulated);
     this.removeMade();
+    removeDefaultParent(this.mount, this.path, this.emulated);
   }
 
   private removeMade(): void {
