@@ -358,7 +358,13 @@ export class Runtime {
 
   status(record: ContainerRecord): Status {
     if (existsSync(join(this.state.dir(record.id), EXIT_FILE))) return 'stopped';
-    if (!isAlive(record)) return 'stopped';
+    if (!isAlive(record)) {
+      // The process is gone but its monitor has yet to write the exit file
+      // (a matter of microseconds): until it has, the exit status is not
+      // known, so the container is not reported stopped without it.
+      const monitorAlive = record.monitorPid > 0 && processStartTime(record.monitorPid) === record.monitorStartTime;
+      return monitorAlive ? 'running' : 'stopped';
+    }
     if (existsSync(join(this.state.dir(record.id), START_FIFO))) return 'created';
     if (this.frozen(record)) return 'paused';
     return 'running';

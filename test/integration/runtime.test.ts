@@ -195,6 +195,7 @@ test('create, start, state, kill, delete: the lifecycle and its guards', async (
   ids.push(id);
   const bundle = makeBundle(join(root, id), () => {}, { args: ['sleep', '60'] });
   const record = await runtime.create({ id, bundle, stdio: ['ignore', 'ignore', 'ignore'] });
+  try {
   assert.equal(runtime.stateOf(id).status, 'created');
   assert.equal(runtime.stateOf(id).pid, record.pid);
   await assert.rejects(runtime.delete(id), /cannot delete container "t\d+": it is created/);
@@ -210,6 +211,9 @@ test('create, start, state, kill, delete: the lifecycle and its guards', async (
   await runtime.delete(id);
   assert.throws(() => runtime.stateOf(id), /container "t\d+" does not exist/);
   assert.ok(!existsSync(join(root, 'state', id)));
+  } finally {
+    if (existsSync(join(root, 'state', id))) await runtime.delete(id, true);
+  }
 });
 
 test('a missing or non-executable program is reported before anything starts (127, 126)', async () => {
