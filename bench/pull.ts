@@ -14,17 +14,16 @@
 // cache. berth's pull also reports, from its progress events, when its
 // downloads were done and how long each layer took to unpack.
 import { spawnSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import tar from 'tar-stream';
 import { Engine } from '../src/engine/engine.js';
 import { MediaType, hostPlatform } from '../src/image/manifest.js';
-import type { Digest } from '../src/image/digest.js';
+import { Hasher } from '../src/image/digest.js';
 import type { ImageLayer } from '../src/image/images.js';
 import type { PullProgress } from '../src/image/pull.js';
 import { ensureRegistryTools, startRegistry, type RunningRegistry } from '../test/registry-support.js';
@@ -76,21 +75,6 @@ function layerSpecs(): { label: string; files: FileSpec[] }[] {
   ];
 }
 
-function hashing(onDone: (d: Digest, size: number) => void): Transform {
-  const hash = createHash('sha256');
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      onDone(`sha256:${hash.digest('hex')}`, size);
-      cb();
-    },
-  });
-}
 
 /** Build the layers as gzip tar blobs into a berth store, record the image, push it. */
 async function makeImage(ref: string): Promise<{ compressed: number; content: number; layers: { label: string; size: number }[] }> {
@@ -111,14 +95,15 @@ async function makeImage(ref: string): Promise<{ compressed: number; content: nu
       }
     }
     pack.finalize();
-    let diffId: Digest | undefined;
-    let digest: Digest | undefined;
-    let size = 0;
     const file = join(work, 'layer.tar.gz');
-    await pipeline(pack, hashing((d) => { diffId = d; }), createGzip({ level: 6 }), hashing((d, n) => { digest = d; size = n; }), createWriteStream(file));
-    await content.ingest(createReadStream(file), { digest: digest!, size });
+    const plain = new Hasher();
+    const compressed = new Hasher();
+    await pipeline(pack, plain, createGzip({ level: 6 }), compressed, createWriteStream(file));
+    const digest = compressed.digest();
+    const size = compressed.size;
+    await content.ingest(createReadStream(file), { digest, size });
     rmSync(file);
-    layers.push({ digest: digest!, mediaType: MediaType.ociLayerGzip, size, diffId: diffId! });
+    layers.push({ digest, mediaType: MediaType.ociLayerGzip, size, diffId: plain.digest() });
     labels.push({ label: spec.label, size });
   }
   const platform = hostPlatform();

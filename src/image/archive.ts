@@ -49,20 +49,19 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { PassThrough, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { Decompress as ZstdStream } from 'fzstd';
 import tar from 'tar-stream';
 import { z } from 'zod';
 import { BerthError, errnoCode, invalid, notFound, systemError } from '../util/errors.js';
 import { debug } from '../util/debug.js';
-import { hexOf, sha256, type Digest } from './digest.js';
+import { Hasher, hexOf, sha256, type Digest } from './digest.js';
 import {
   MediaType, CONFIG_MEDIA_TYPES, configPlatform, hostPlatform, isLayerMediaType, layerCompression,
   parseImageConfig, parseManifest, selectPlatform, type Descriptor, type ImageConfig, type ImageManifest,
 } from './manifest.js';
-import { detectCompression, type ChainId, type Compression } from './layers.js';
+import type { ChainId } from './layers.js';
+import { detectCompression, decompressor, type Compression } from './compression.js';
 import { familiarString, formatReference, nameOf, parseReference, type Reference } from './reference.js';
 import type { Image, ImageLayer, ImageStore } from './images.js';
 import type { ImageStores } from './pull.js';
@@ -889,50 +888,8 @@ function record(stores: ImageStores, plan: PlannedImage[]): string[] {
 
 // ---------------------------------------------------------------- streams
 
-/** Counts and hashes what passes through. */
-class Hasher extends Transform {
-  private readonly hash = createHash('sha256');
-  size = 0;
-  private result: Digest | undefined;
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.size += chunk.length;
-    cb(null, chunk);
-  }
 
-  digest(): Digest {
-    return this.result ??= `sha256:${this.hash.digest('hex')}`;
-  }
-}
-
-class ZstdDecompress extends Transform {
-  private readonly zstd = new ZstdStream((chunk) => {
-    if (chunk.length > 0) this.push(Buffer.from(chunk));
-  });
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.zstd.push(chunk);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
-  }
-
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.zstd.push(new Uint8Array(0), true);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
-  }
-}
-
-function decompressor(compression: Compression): Transform {
-  return compression === 'gzip' ? createGunzip() : compression === 'zstd' ? new ZstdDecompress() : new PassThrough();
-}
 
 async function compressionOf(path: string): Promise<Compression> {
   const fh = await open(path, 'r');

@@ -4,6 +4,7 @@
 // blake3); berth stores only sha256, so they are refused here, in one place,
 // with a message that says so instead of a vague "invalid digest".
 import { createHash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
 import { invalid } from '../util/errors.js';
 
 export type Digest = `sha256:${string}`;
@@ -45,4 +46,22 @@ export function hexOf(d: Digest): string {
 /** The 12-digit form `docker images` prints for an image ID. */
 export function shortId(d: Digest): string {
   return hexOf(d).slice(0, 12);
+}
+
+/** A pass-through stream that counts and hashes what flows through it. */
+export class Hasher extends Transform {
+  private readonly hash = createHash('sha256');
+  size = 0;
+  private result: Digest | undefined;
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+
+  /** The digest of everything that passed; call once the stream has ended. */
+  digest(): Digest {
+    return this.result ??= `sha256:${this.hash.digest('hex')}`;
+  }
 }

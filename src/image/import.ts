@@ -2,13 +2,13 @@
 // import` makes it: the tar (decompressed if it came gzipped) is the layer's
 // content, stored gzip-compressed; the config carries the --change edits.
 import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, createGunzip } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 import { invalid } from '../util/errors.js';
-import type { Digest } from './digest.js';
+import { Hasher } from './digest.js';
+import { detectCompression, decompressor } from './compression.js';
 import { MediaType, hostPlatform } from './manifest.js';
 import { applyChanges, type ConfigChanges } from './changes.js';
 import { parseReference, formatReference } from './reference.js';
@@ -24,23 +24,8 @@ export interface ImportOptions {
   created?: string;
 }
 
-function hashing(onDone: (d: Digest, size: number) => void): Transform {
-  const hash = createHash('sha256');
-  let size = 0;
-  return new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-    flush(cb) {
-      onDone(`sha256:${hash.digest('hex')}`, size);
-      cb();
-    },
-  });
-}
 
-/** Peek at the first bytes: gzip input is decompressed, a plain tar passes through. */
+/** Peek at the first bytes: gzip or zstd input is decompressed, a plain tar passes through. */
 async function decompressed(source: Readable): Promise<Readable> {
   const iterator = source[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -53,33 +38,33 @@ async function decompressed(source: Readable): Promise<Readable> {
       yield next.value as Buffer;
     }
   })());
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return rest.pipe(createGunzip());
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) throw invalid('UnsupportedCompression', 'import: zstd-compressed tarballs are not supported; decompress it first');
   if (head.length > 0 && head.length < 512 && first.done) throw invalid('InvalidTar', 'import: the input is not a tar archive');
-  return rest;
+  return rest.pipe(decompressor(detectCompression(head)));
 }
 
 export async function importRootfs(stores: ImageStores, source: Readable | string, opts: ImportOptions = {}): Promise<Image> {
   const input = typeof source === 'string' ? createReadStream(source) : source;
   const tmp = mkdtempSync(join(stores.content.root, 'ingest', 'import-'));
   try {
-    let diffId: Digest | undefined;
-    let blobDigest: Digest | undefined;
-    let blobSize = 0;
     const blobPath = join(tmp, 'layer.tar.gz');
     const tarStream = await decompressed(input);
+    const plain = new Hasher();
+    const compressed = new Hasher();
     await pipeline(
       tarStream,
-      hashing((d) => { diffId = d; }),
+      plain,
       // A fixed gzip header (no name, no time) keeps the blob reproducible.
       createGzip({ level: 6 }),
-      hashing((d, size) => { blobDigest = d; blobSize = size; }),
+      compressed,
       createWriteStream(blobPath),
     );
-    if (!stores.content.has(blobDigest!)) await stores.content.ingest(createReadStream(blobPath), { digest: blobDigest!, size: blobSize });
+    const diffId = plain.digest();
+    const blobDigest = compressed.digest();
+    const blobSize = compressed.size;
+    if (!stores.content.has(blobDigest)) await stores.content.ingest(createReadStream(blobPath), { digest: blobDigest, size: blobSize });
     const layerMediaType = MediaType.ociLayerGzip;
-    if (!stores.layers.has(stores.layers.chainId(undefined, diffId!))) {
-      await stores.layers.apply(stores.content.path(blobDigest!), layerMediaType, undefined, diffId!);
+    if (!stores.layers.has(stores.layers.chainId(undefined, diffId))) {
+      await stores.layers.apply(stores.content.path(blobDigest), layerMediaType, undefined, diffId);
     }
 
     const created = opts.created ?? new Date().toISOString();
@@ -91,7 +76,7 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
       ...(platform.variant ? { variant: platform.variant } : {}),
       created,
       config: runConfig,
-      rootfs: { type: 'layers', diff_ids: [diffId!] },
+      rootfs: { type: 'layers', diff_ids: [diffId] },
       history: [{ created, created_by: 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
     };
     const configBytes = Buffer.from(JSON.stringify(config));
@@ -100,14 +85,14 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
       config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
-      layers: [{ mediaType: layerMediaType, digest: blobDigest!, size: blobSize }],
+      layers: [{ mediaType: layerMediaType, digest: blobDigest, size: blobSize }],
     };
     const manifestDigest = stores.content.put(Buffer.from(JSON.stringify(manifest)));
     stores.images.addImage({
       digest: manifestDigest,
       mediaType: MediaType.ociManifest,
       configDigest,
-      layers: [{ digest: blobDigest!, mediaType: layerMediaType, size: blobSize, diffId: diffId! }],
+      layers: [{ digest: blobDigest, mediaType: layerMediaType, size: blobSize, diffId: diffId }],
       platform,
       created,
       size: blobSize + configBytes.length,

@@ -39,11 +39,10 @@ import {
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, link, unlink, utimes, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { PassThrough, Transform, type TransformCallback } from 'node:stream';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
 import { execFile } from 'node:child_process';
-import { Decompress as ZstdStream } from 'fzstd';
+import { detectCompression, decompressor } from './compression.js';
 import tar from 'tar-stream';
 import { BerthError, conflict, errnoCode, invalid, notFound, systemError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -75,7 +74,6 @@ export interface ApplyOptions {
   warn?: (message: string) => void;
 }
 
-export type Compression = 'gzip' | 'zstd' | 'none';
 
 const WHITEOUT_PREFIX = '.wh.';
 const OPAQUE_MARKER = '.wh..wh..opq';
@@ -102,12 +100,6 @@ export function chainIdOf(parent: ChainId | undefined, diffId: Digest): ChainId 
   return parent === undefined ? diffId : sha256(`${parent} ${diffId}`);
 }
 
-/** Compression by magic bytes, as Docker decides it (the media type is not trusted for this). */
-export function detectCompression(head: Uint8Array): Compression {
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
-  return 'none';
-}
 
 export class LayerStore {
   /** <root>/layers */
@@ -293,28 +285,6 @@ function syncFilesystem(path: string): Promise<void> {
   });
 }
 
-/** fzstd's streaming decompressor as a Node transform. */
-class ZstdDecompress extends Transform {
-  private readonly zstd = new ZstdStream((chunk) => {
-    if (chunk.length > 0) this.push(Buffer.from(chunk));
-  });
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    try {
-      this.zstd.push(chunk);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
-  }
-  override _flush(cb: TransformCallback): void {
-    try {
-      this.zstd.push(new Uint8Array(0), true);
-      cb();
-    } catch (err) {
-      cb(err as Error);
-    }
-  }
-}
 
 interface Lower {
   /** For messages: the layer's diffID (and chain ID). */
@@ -430,7 +400,7 @@ class Unpacker {
         next(err instanceof BerthError ? err : systemError('LayerUnpackFailed', `layer ${this.diffId}: entry "${header.name}": ${(err as Error).message}`, err));
       });
     });
-    const decompress = compression === 'gzip' ? createGunzip({ chunkSize: STREAM_CHUNK }) : compression === 'zstd' ? new ZstdDecompress() : new PassThrough();
+    const decompress = decompressor(compression, { chunkSize: STREAM_CHUNK });
     try {
       await pipeline(createReadStream(blobPath, { highWaterMark: STREAM_CHUNK }), decompress, tap, extract);
     } catch (err) {

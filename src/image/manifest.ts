@@ -46,7 +46,8 @@ export type ManifestMediaType = (typeof MANIFEST_MEDIA_TYPES)[number];
 /** What a registry client sends as Accept for a manifest: every type berth can use, indexes first. */
 export const MANIFEST_ACCEPT: readonly string[] = [...INDEX_MEDIA_TYPES, ...MANIFEST_MEDIA_TYPES];
 
-export type Compression = 'none' | 'gzip' | 'zstd';
+import type { Compression } from './compression.js';
+export type { Compression };
 
 const LAYER_MEDIA_TYPES: ReadonlyMap<string, { compression: Compression; nondistributable: boolean }> = new Map([
   [MediaType.ociLayer, { compression: 'none', nondistributable: false }],

@@ -292,3 +292,16 @@ test('berth run passes a signal it receives on to the container, and cleans up a
   assert.match(out, /got TERM/);
   assert.equal(b('ps', '-aq').stdout, '', '--rm removed it');
 });
+
+test('import takes a gzip or zstd tarball as well as a plain one, to the same layer', () => {
+  const tarball = join(root, 'busybox.tar');
+  execFileSync('gzip', ['-k', '-f', tarball]);
+  execFileSync('zstd', ['-q', '-f', tarball, '-o', `${tarball}.zst`]);
+  const ids = [tarball, `${tarball}.gz`, `${tarball}.zst`].map((f) => {
+    const r = b('import', '--epoch', '--change', 'CMD ["sh"]', f, 'compressed:test');
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  });
+  assert.equal(new Set(ids).size, 1, 'the same image whatever the input compression');
+  assert.equal(b('rmi', 'compressed:test').status, 0);
+});

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import { chainIdOf, detectCompression } from '../../src/image/layers.js';
+import { chainIdOf } from '../../src/image/layers.js';
+import { detectCompression } from '../../src/image/compression.js';
 import { sha256, type Digest } from '../../src/image/digest.js';
 
 const d1 = sha256('layer one');
