@@ -88,8 +88,12 @@ export function berthAsync(args: string[], opts: { env?: Record<string, string> 
 export function leftovers(root: string, ids: string[] = []): string[] {
   const found: string[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) if (line.includes(root)) found.push(`mount: ${line}`);
-  // Tests run one file at a time: any container cgroup under berth/ was left behind.
-  for (const hierarchy of safeList('/sys/fs/cgroup')) {
+  // Tests run one file at a time: any container cgroup under berth/ was left
+  // behind, and so was any monitor still alive. While several people test on
+  // one host at once (BERTH_TEST_SHARED_HOST=1), only this test's own mounts
+  // and cgroups are its to check.
+  const shared = process.env.BERTH_TEST_SHARED_HOST === '1';
+  for (const hierarchy of shared ? [] : safeList('/sys/fs/cgroup')) {
     const parent = join('/sys/fs/cgroup', hierarchy, 'berth');
     for (const name of safeList(parent)) {
       if (existsSync(join(parent, name, 'cgroup.procs'))) found.push(`cgroup: ${join(parent, name)}`);
@@ -99,8 +103,13 @@ export function leftovers(root: string, ids: string[] = []): string[] {
       if (existsSync(path) && !found.includes(`cgroup: ${path}`)) found.push(`cgroup: ${path}`);
     }
   }
-  // Tests run one file at a time, so any monitor still alive was left behind.
-  for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
+  for (const id of shared ? ids : []) {
+    for (const hierarchy of safeList('/sys/fs/cgroup')) {
+      const path = join('/sys/fs/cgroup', hierarchy, 'berth', id);
+      if (existsSync(path)) found.push(`cgroup: ${path}`);
+    }
+  }
+  for (const pid of shared ? [] : safeList('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // A zombie has exited; only the host's init has yet to reap it.

@@ -6,6 +6,12 @@ import { ExitStatus } from './exit.js';
 import type { CliContext } from './context.js';
 import { collect } from './context.js';
 import { progressView } from './image/progress.js';
+import type { CreateBody } from '../engine/host-config.js';
+import { hostFlags } from './container/flags-host.js';
+import { storageFlags } from './container/flags-storage.js';
+import { healthFlags } from './container/flags-health.js';
+
+const FLAG_GROUPS = [hostFlags, storageFlags, healthFlags];
 
 interface RunOptions {
   rm?: boolean; interactive?: boolean; tty?: boolean; env: string[]; envFile: string[]; workdir?: string; user?: string;
@@ -13,7 +19,9 @@ interface RunOptions {
 }
 
 export function registerRun(program: Command, ctx: CliContext): Command {
-  return program.command('run')
+  let cmd = program.command('run');
+  for (const group of FLAG_GROUPS) cmd = group.add(cmd);
+  return cmd
     .description('run a command in a new container from an image')
     .argument('<image>', 'image name or ID (pulled when missing)')
     .argument('[command...]', 'command and arguments (default: the image\'s Entrypoint and Cmd)')
@@ -34,6 +42,8 @@ export function registerRun(program: Command, ctx: CliContext): Command {
     .action(async (image: string, command: string[], opts: RunOptions) => {
       if (!['missing', 'always', 'never'].includes(opts.pull)) throw invalid('InvalidFlag', `--pull: "${opts.pull}" is not one of missing, always, never`);
       const engine = ctx.engine();
+      const body: CreateBody = { Image: image };
+      for (const group of FLAG_GROUPS) group.apply(opts as unknown as Record<string, unknown>, body);
       const env = [...readEnvFiles(opts.envFile), ...opts.env];
       if (opts.tty && !process.stdin.isTTY && opts.interactive) {
         throw invalid('NotATerminal', 'the input device is not a TTY');
@@ -66,6 +76,7 @@ export function registerRun(program: Command, ctx: CliContext): Command {
         name: opts.name,
         hostname: opts.hostname,
         rm: opts.rm ?? false,
+        hostConfig: body.HostConfig ?? {},
         ...(opts.platform ? { platform: parsePlatform(opts.platform) } : {}),
         ...(onPull ? { onPull } : {}),
       });

@@ -19,6 +19,8 @@ export interface ImageRunConfig {
   WorkingDir?: string;
   Labels?: Record<string, string> | null;
   StopSignal?: string;
+  Volumes?: Record<string, unknown> | null;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
 }
 
 export interface RunFlags {

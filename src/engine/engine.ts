@@ -17,6 +17,9 @@ import { parseReference, familiarString } from '../image/reference.js';
 import { Runtime, type RunResult } from '../runtime/container.js';
 import { mergeProcess, containerSpec, type RunFlags } from './container-spec.js';
 import { randomName } from './names.js';
+import type { HostConfig } from './host-config.js';
+import { applyHostConfig } from './host-options.js';
+import { containerMounts } from './volumes.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -52,6 +55,7 @@ export interface RunImageOptions extends RunFlags {
   /** Told before a missing image is pulled, and how the pull goes. */
   onPull?: { start: (ref: string) => void; options: Pick<PullOptions, 'onProgress' | 'onStart'>; done: (r: PullResult) => void };
   warn?: (message: string) => void;
+  hostConfig?: HostConfig;
 }
 
 export class Engine {
@@ -142,6 +146,9 @@ export class Engine {
       ensureWorkdir(rootfs, merged.cwd);
       const spec = containerSpec({ rootfs, hostname, process: merged, tty: opts.tty ?? false, labels: config.Labels ?? {} });
       spec.linux!.cgroupsPath = `/berth/${id}`;
+      const hc = opts.hostConfig ?? {};
+      applyHostConfig(spec, hc, { rootfs, warn: opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${m}\n`)) });
+      spec.mounts!.push(...await containerMounts(this, id, hc, Object.keys(config.Volumes ?? {}), rootfs));
       // Docker gives each container its own hostname and hosts files.
       writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
       writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
