@@ -203,9 +203,10 @@ describe('cgroup v1 driver on fake hierarchies', () => {
     fake.set('cpu', 'cpu.stat', 'nr_periods 9\nnr_throttled 3\nthrottled_time 777\n');
     fake.set('pids', 'pids.current', '2\n');
     assert.deepEqual(m.stats(), {
-      memory: { usage: 4096, maxUsage: 8192, limit: 104857600, oomKills: 1 },
+      memory: { usage: 4096, maxUsage: 8192, limit: 104857600, oomKills: 1, inactiveFile: 0 },
       cpu: { usageNs: 5_000_000, throttledPeriods: 3, throttledNs: 777 },
       pids: { current: 2, limit: 20 },
+      blockIO: { readBytes: 0, writeBytes: 0 },
     });
     assert.equal(m.oomKilled(), true);
   });

@@ -253,9 +253,10 @@ describe('cgroup v2 driver on a fake tree', () => {
     fake.set('cpu.stat', 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 10\nnr_throttled 4\nthrottled_usec 250\n');
     fake.set('pids.current', '3\n');
     assert.deepEqual(m.stats(), {
-      memory: { usage: 4096, maxUsage: 8192, limit: 104857600, oomKills: 2 },
+      memory: { usage: 4096, maxUsage: 8192, limit: 104857600, oomKills: 2, inactiveFile: 0 },
       cpu: { usageNs: 1_500_000, throttledPeriods: 4, throttledNs: 250_000 },
       pids: { current: 3, limit: undefined },
+      blockIO: { readBytes: 0, writeBytes: 0 },
     });
     assert.equal(m.oomKilled(), true);
   });

@@ -279,3 +279,8 @@ export function formatWrite(w: CgroupWrite, dir: string): string {
   const shown = present !== undefined ? [present] : w.choices;
   return shown.map((c) => `${c.file}=${/^[\w.:*/-]+$/.test(c.value) ? c.value : JSON.stringify(c.value)}`).join('|');
 }
+
+/** The object without its undefined fields: limits() leaves out what is unlimited rather than spelling it undefined. */
+export function dropUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}

@@ -18,7 +18,7 @@ import { CgroupV1 } from './v1.js';
 import { CgroupV2 } from './v2.js';
 
 export type {
-  CgroupManager, CgroupStats, CgroupVersion, LinuxBlockIO, LinuxCpu, LinuxDeviceCgroup, LinuxHugepageLimit, LinuxMemory,
+  CgroupLimits, CgroupManager, CgroupStats, CgroupVersion, LinuxBlockIO, LinuxCpu, LinuxDeviceCgroup, LinuxHugepageLimit, LinuxMemory,
   LinuxNetwork, LinuxPids, LinuxResources, LinuxThrottleDevice, LinuxWeightDevice,
 } from './types.js';
 export { detectCgroupVersion, normaliseCgroupsPath } from './mounts.js';

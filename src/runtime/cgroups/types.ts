@@ -105,11 +105,42 @@ export interface LinuxNetwork {
 }
 
 export interface CgroupStats {
-  /** Zero when the memory controller is not available to this cgroup. */
-  memory: { usage: number; maxUsage?: number; limit?: number; oomKills: number };
+  /**
+   * Zero when the memory controller is not available to this cgroup.
+   * `inactiveFile`: page cache the kernel would reclaim first (memory.stat),
+   * which Docker subtracts from `usage` for its MEM USAGE.
+   */
+  memory: { usage: number; maxUsage?: number; limit?: number; oomKills: number; inactiveFile: number };
   cpu: { usageNs: number; throttledPeriods: number; throttledNs: number };
   /** Without a pids controller, `current` counts processes (not threads). */
   pids: { current: number; limit?: number };
+  /** Bytes read from and written to block devices, summed over devices; zero without the blkio/io controller. */
+  blockIO: { readBytes: number; writeBytes: number };
+}
+
+/**
+ * The limits in force, read back from the cgroup's files (what the kernel
+ * enforces, not what was asked for). A field is absent when it is unlimited,
+ * unrestricted or its controller is not available.
+ */
+export interface CgroupLimits {
+  /** Bytes. */
+  memory?: number;
+  /** Memory plus swap in bytes, as linux.resources.memory.swap and Docker's --memory-swap count it. */
+  memorySwap?: number;
+  /** Soft limit in bytes (v1 memory.soft_limit_in_bytes, v2 memory.low). */
+  memoryReservation?: number;
+  /** CFS bandwidth: `cpuQuota` µs of CPU time per `cpuPeriod` µs; absent quota means no cap. */
+  cpuQuota?: number;
+  cpuPeriod?: number;
+  /** cgroup v1's relative weight (default 1024). */
+  cpuShares?: number;
+  /** cgroup v2's relative weight (1–10000, default 100). */
+  cpuWeight?: number;
+  /** Only when narrower than the hierarchy root's (v1 copies the root's into every cgroup). */
+  cpusetCpus?: string;
+  cpusetMems?: string;
+  pids?: number;
 }
 
 /**
@@ -140,6 +171,8 @@ export interface CgroupManager {
   /** Every process in this cgroup and the cgroups below it. */
   pids(): number[];
   stats(): CgroupStats;
+  /** The limits the kernel enforces now (read from the cgroup's files). */
+  limits(): CgroupLimits;
   /** Whether the kernel's OOM killer killed a process in this cgroup. */
   oomKilled(): boolean;
   /** Stop every process (they keep their state and memory) until thaw(); returns once the kernel reports them stopped. */

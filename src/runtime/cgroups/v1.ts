@@ -16,12 +16,12 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { conflict, notFound, systemError } from '../../util/errors.js';
 import {
-  addWarning, applyWrites, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
+  addWarning, applyWrites, dropUndefined, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
   readPidsRecursive, removeCgroup, removeDefaultParent, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
   type CgroupWrite,
 } from './cgroupfs.js';
 import { V1_CONTROLLERS, type V1Controller } from './mounts.js';
-import type { CgroupManager, CgroupStats, LinuxResources } from './types.js';
+import type { CgroupLimits, CgroupManager, CgroupStats, LinuxResources } from './types.js';
 import {
   UNLIMITED, blockDevice, byteLimit, checkSwap, dec, deviceRule, hugepageSize, oneLine, pidsLimit, quota, ranged,
   rangedOrUnset, type Limit,
@@ -347,6 +347,8 @@ export class CgroupV1 implements CgroupManager {
         maxUsage: at('memory', 'memory.max_usage_in_bytes', readNumber),
         limit: at('memory', 'memory.limit_in_bytes', readLimit),
         oomKills: at('memory', 'memory.oom_control', readKeyed)?.get('oom_kill') ?? 0,
+        // total_: this cgroup and those below it, as usage_in_bytes counts.
+        inactiveFile: at('memory', 'memory.stat', readKeyed)?.get('total_inactive_file') ?? 0,
       },
       cpu: {
         usageNs: at('cpuacct', 'cpuacct.usage', readNumber) ?? 0,
@@ -357,7 +359,54 @@ export class CgroupV1 implements CgroupManager {
         current: at('pids', 'pids.current', readNumber) ?? this.pids().length,
         limit: at('pids', 'pids.max', readLimit),
       },
+      blockIO: this.blockIO(),
     };
+  }
+
+  /**
+   * blkio counts bytes per device and operation ("8:0 Read 4096"). The
+   * throttle files count every I/O whatever the scheduler; the others exist
+   * only under CFQ or BFQ.
+   */
+  private blockIO(): CgroupStats['blockIO'] {
+    const dir = this.dir('blkio');
+    const io = { readBytes: 0, writeBytes: 0 };
+    if (dir === undefined) return io;
+    const files = ['blkio.throttle.io_service_bytes_recursive', 'blkio.io_service_bytes_recursive', 'blkio.bfq.io_service_bytes_recursive'];
+    const text = files.map((f) => readCgroupFile(join(dir, f))).find((t) => t !== undefined) ?? '';
+    for (const line of text.split('\n')) {
+      const [device, op, value] = line.trim().split(/\s+/);
+      if (device === undefined || !device.includes(':') || value === undefined) continue;
+      if (op?.toLowerCase() === 'read') io.readBytes += Number(value) || 0;
+      if (op?.toLowerCase() === 'write') io.writeBytes += Number(value) || 0;
+    }
+    return io;
+  }
+
+  limits(): CgroupLimits {
+    const at = <T>(controller: V1Controller, file: string, read: (path: string) => T | undefined): T | undefined => {
+      const dir = this.dir(controller);
+      return dir === undefined ? undefined : read(join(dir, file));
+    };
+    const text = (path: string): string | undefined => readCgroupFile(path)?.trim() || undefined;
+    // cpuset: create() copies the root's sets down, so only a narrower set is a restriction.
+    const narrowed = (file: string): string | undefined => {
+      const mine = at('cpuset', file, text);
+      const mount = this.mounts.get('cpuset');
+      return mount !== undefined && mine !== text(join(mount, file)) ? mine : undefined;
+    };
+    const quotaUs = at('cpu', 'cpu.cfs_quota_us', readNumber);
+    return dropUndefined({
+      memory: at('memory', 'memory.limit_in_bytes', readLimit),
+      memorySwap: at('memory', 'memory.memsw.limit_in_bytes', readLimit),
+      memoryReservation: at('memory', 'memory.soft_limit_in_bytes', readLimit),
+      cpuQuota: quotaUs !== undefined && quotaUs > 0 ? quotaUs : undefined,
+      cpuPeriod: at('cpu', 'cpu.cfs_period_us', readNumber),
+      cpuShares: at('cpu', 'cpu.shares', readNumber),
+      cpusetCpus: narrowed('cpuset.cpus'),
+      cpusetMems: narrowed('cpuset.mems'),
+      pids: at('pids', 'pids.max', readLimit),
+    });
   }
 
   oomKilled(): boolean {

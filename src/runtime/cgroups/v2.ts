@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import { constants as osConstants } from 'node:os';
 import { conflict, invalid, notFound, systemError } from '../../util/errors.js';
 import {
-  addWarning, applyWrites, causeErrno, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
+  addWarning, applyWrites, causeErrno, dropUndefined, formatWrite, makeCgroupDirs, readCgroupFile, readKeyed, readLimit, readNumber,
   readPidsRecursive, removeCgroup, removeDefaultParent, removeIfUnused, signalPids, waitUntil, write, writeCgroupFile,
   type CgroupWrite,
 } from './cgroupfs.js';
 import { mergeResources } from './merge.js';
-import type { CgroupManager, CgroupStats, LinuxResources } from './types.js';
+import type { CgroupLimits, CgroupManager, CgroupStats, LinuxResources } from './types.js';
 import {
   UNLIMITED, blkioWeightToIoWeight, blockDevice, byteLimit, dec, hugepageSize, pidsLimit, quota, ranged,
   rangedOrUnset, sharesToWeight, swapForV2, oneLine, unifiedKey, type Limit,
@@ -311,6 +311,7 @@ export class CgroupV2 implements CgroupManager {
         maxUsage: readNumber(f('memory.peak')),
         limit: readLimit(f('memory.max')),
         oomKills: readKeyed(f('memory.events'))?.get('oom_kill') ?? 0,
+        inactiveFile: readKeyed(f('memory.stat'))?.get('inactive_file') ?? 0,
       },
       cpu: {
         usageNs: usec('usage_usec'),
@@ -321,7 +322,42 @@ export class CgroupV2 implements CgroupManager {
         current: readNumber(f('pids.current')) ?? this.pids().length,
         limit: readLimit(f('pids.max')),
       },
+      blockIO: this.blockIO(),
     };
+  }
+
+  /** io.stat: one line per device, "8:0 rbytes=4096 wbytes=0 rios=1 …". */
+  private blockIO(): CgroupStats['blockIO'] {
+    const io = { readBytes: 0, writeBytes: 0 };
+    for (const line of (readCgroupFile(join(this.dir, 'io.stat')) ?? '').split('\n')) {
+      for (const [, key, value] of line.matchAll(/\b([rw]bytes)=(\d+)/g)) {
+        if (key === 'rbytes') io.readBytes += Number(value);
+        else io.writeBytes += Number(value);
+      }
+    }
+    return io;
+  }
+
+  limits(): CgroupLimits {
+    const f = (name: string): string => join(this.dir, name);
+    const text = (name: string): string | undefined => readCgroupFile(f(name))?.trim() || undefined;
+    const memory = readLimit(f('memory.max'));
+    // memory.swap.max counts swap alone; Docker and the OCI spec count memory plus swap.
+    const swap = readCgroupFile(f('memory.swap.max')) === undefined ? undefined : readLimit(f('memory.swap.max'));
+    const [quota, period] = (text('cpu.max') ?? '').split(/\s+/);
+    const weight = readNumber(f('cpu.weight'));
+    return dropUndefined({
+      memory,
+      memorySwap: memory !== undefined && swap !== undefined ? memory + swap : undefined,
+      memoryReservation: readLimit(f('memory.low')) || undefined,
+      cpuQuota: quota !== undefined && /^\d+$/.test(quota) ? Number(quota) : undefined,
+      cpuPeriod: period !== undefined && /^\d+$/.test(period) ? Number(period) : undefined,
+      cpuWeight: weight,
+      // Empty on v2 means "whatever the parent has": no restriction of its own.
+      cpusetCpus: text('cpuset.cpus'),
+      cpusetMems: text('cpuset.mems'),
+      pids: readLimit(f('pids.max')),
+    });
   }
 
   oomKilled(): boolean {
