@@ -15,7 +15,7 @@
 // downloads were done and how long each layer took to unpack.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,7 @@ import { Hasher } from '../src/image/digest.js';
 import type { ImageLayer } from '../src/image/images.js';
 import type { PullProgress } from '../src/image/pull.js';
 import { ensureRegistryTools, startRegistry, type RunningRegistry } from '../test/registry-support.js';
+import { have, median, removeTree, run } from './engines.js';
 
 const runs = Number(process.argv[2] ?? 3);
 const MB = 1024 * 1024;
@@ -168,27 +169,6 @@ async function berthPull(ref: string): Promise<BerthRun> {
   }
 }
 
-const have = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}):\n${r.stderr}`);
-}
-
-/** Unmount whatever a tool left mounted under `dir`, deepest first. */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((line) => line.split(' ')[4]?.replace(/\\040/g, ' '))
-    .filter((p): p is string => p !== undefined && (p === dir || p.startsWith(`${dir}/`)))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m]);
-}
-
-function removeTree(dir: string): void {
-  unmountUnder(dir);
-  rmSync(dir, { recursive: true, force: true });
-}
-
 let podmanDriver: 'overlay' | 'vfs' = 'overlay';
 
 function podmanPull(ref: string): number {
@@ -229,11 +209,6 @@ function skopeoUmoci(ref: string): number {
  */
 function settle(): void {
   spawnSync('sync');
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 // ---- the run ---------------------------------------------------------------------
