@@ -17,6 +17,18 @@ export function humanSize(bytes: number): string {
   return `${Number(value.toPrecision(3))}${units[i]}`;
 }
 
+/** Docker's units.BytesSize(n): binary units, four significant digits ("64MiB", "1.465GiB"), as stats shows memory. */
+export function bytesSize(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1024 && i < units.length - 1) {
+    value /= 1024;
+    i++;
+  }
+  return `${Number(value.toPrecision(4))}${units[i]}`;
+}
+
 /** Docker's units.HumanDuration, as in "Up 2 hours" and "2 hours ago". */
 export function humanDuration(ms: number): string {
   const s = Math.round(ms / 1000);
