@@ -9,6 +9,7 @@ import { registerRun } from './run.js';
 import { registerImageCommands } from './image/index.js';
 import { registerPs } from './ps.js';
 import { registerRm } from './rm.js';
+import { registerVolumeCommands } from './volume/index.js';
 
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerImageCommands(program, ctx);
   registerPs(program, ctx);
   registerRm(program, ctx);
+  registerVolumeCommands(program, ctx);
   registerRuntime(program);
   return program;
 }
