@@ -1,0 +1,171 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseGoDuration, formatGoDuration } from '../../src/util/duration.js';
+import {
+  mergeHealthConfig, validateHealthConfig, probeArgs, tickNs, nextProbeDueMs, applyResult, healthStatusText,
+} from '../../src/engine/health.js';
+import { healthConfigFromFlags } from '../../src/cli/container/flags-health.js';
+import type { HealthLogEntry } from '../../src/engine/container-info.js';
+
+const S = 1_000_000_000;
+const MS = 1_000_000;
+
+test('Go durations parse as time.ParseDuration does', () => {
+  assert.equal(parseGoDuration('30s'), 30 * S);
+  assert.equal(parseGoDuration('1m30s'), 90 * S);
+  assert.equal(parseGoDuration('500ms'), 500 * MS);
+  assert.equal(parseGoDuration('1.5h'), 5400 * S);
+  assert.equal(parseGoDuration('.5s'), 500 * MS);
+  assert.equal(parseGoDuration('1.s'), S);
+  assert.equal(parseGoDuration('10us'), 10_000);
+  assert.equal(parseGoDuration('10µs'), 10_000);
+  assert.equal(parseGoDuration('7ns'), 7);
+  assert.equal(parseGoDuration('0'), 0);
+  assert.equal(parseGoDuration('-1m'), -60 * S);
+  assert.equal(parseGoDuration('+2s'), 2 * S);
+  assert.equal(parseGoDuration('1h2m3s4ms'), 3723 * S + 4 * MS);
+});
+
+test('bad Go durations say what Go says', () => {
+  assert.throws(() => parseGoDuration('30'), /^Error: time: missing unit in duration "30"$/);
+  assert.throws(() => parseGoDuration('1d'), /^Error: time: unknown unit "d" in duration "1d"$/);
+  assert.throws(() => parseGoDuration(''), /time: invalid duration ""/);
+  assert.throws(() => parseGoDuration('s'), /time: invalid duration "s"/);
+  assert.throws(() => parseGoDuration('.s'), /time: invalid duration ".s"/);
+  assert.throws(() => parseGoDuration('-'), /time: invalid duration "-"/);
+  assert.throws(() => parseGoDuration('1.5.5s'), /missing unit/);
+  assert.throws(() => parseGoDuration('200000h'), /time: invalid duration/);
+});
+
+test('durations print as Go prints them', () => {
+  assert.equal(formatGoDuration(0), '0s');
+  assert.equal(formatGoDuration(30 * S), '30s');
+  assert.equal(formatGoDuration(90 * S), '1m30s');
+  assert.equal(formatGoDuration(3600 * S), '1h0m0s');
+  assert.equal(formatGoDuration(1500 * MS), '1.5s');
+  assert.equal(formatGoDuration(500 * MS), '500ms');
+  assert.equal(formatGoDuration(MS), '1ms');
+  assert.equal(formatGoDuration(1500), '1.5µs');
+  assert.equal(formatGoDuration(7), '7ns');
+  assert.equal(formatGoDuration(-2 * S), '-2s');
+});
+
+test('the flags override the image healthcheck field by field', () => {
+  const image = { Test: ['CMD', 'check'], Interval: 10 * S, Timeout: 5 * S, Retries: 5, StartPeriod: 2 * S };
+  assert.deepEqual(mergeHealthConfig(image, undefined), image);
+  assert.deepEqual(mergeHealthConfig(undefined, { Test: ['CMD-SHELL', 'x'] }), { Test: ['CMD-SHELL', 'x'] });
+  assert.equal(mergeHealthConfig(undefined, undefined), undefined);
+  // --health-interval alone keeps the image's command and everything else.
+  assert.deepEqual(mergeHealthConfig(image, { Interval: 1 * S, Timeout: 0, Retries: 0 }),
+    { Test: ['CMD', 'check'], Interval: 1 * S, Timeout: 5 * S, StartPeriod: 2 * S, StartInterval: undefined, Retries: 5 });
+  assert.deepEqual(mergeHealthConfig(image, { Test: ['CMD-SHELL', 'other'] })?.Test, ['CMD-SHELL', 'other']);
+  // --no-healthcheck: NONE wins over the image's command.
+  const none = mergeHealthConfig(image, { Test: ['NONE'] });
+  assert.deepEqual(none?.Test, ['NONE']);
+  assert.equal(probeArgs(none), undefined);
+});
+
+test('the probe runs the command directly (CMD) or through /bin/sh -c (CMD-SHELL)', () => {
+  assert.deepEqual(probeArgs({ Test: ['CMD', 'ls', '-l'] }), ['ls', '-l']);
+  assert.deepEqual(probeArgs({ Test: ['CMD-SHELL', 'exit 1'] }), ['/bin/sh', '-c', 'exit 1']);
+  assert.equal(probeArgs({ Test: ['NONE'] }), undefined);
+  assert.equal(probeArgs({ Test: ['CMD'] }), undefined);
+  assert.equal(probeArgs({ Test: [] }), undefined);
+  assert.equal(probeArgs({ Interval: S }), undefined);
+  assert.equal(probeArgs(undefined), undefined);
+});
+
+test('a healthcheck shorter than 1ms or with negative retries is refused', () => {
+  assert.throws(() => validateHealthConfig({ Interval: 500_000 }), /^BerthError: Interval in Healthcheck cannot be less than 1ms$/);
+  assert.throws(() => validateHealthConfig({ Timeout: 1 }), /Timeout in Healthcheck cannot be less than 1ms/);
+  assert.throws(() => validateHealthConfig({ StartPeriod: -5 }), /StartPeriod in Healthcheck cannot be less than 1ms/);
+  assert.throws(() => validateHealthConfig({ StartInterval: 10 }), /StartInterval in Healthcheck cannot be less than 1ms/);
+  assert.throws(() => validateHealthConfig({ Retries: -1 }), /Retries in Healthcheck cannot be negative/);
+  validateHealthConfig({ Interval: MS, Timeout: 0, Retries: 0 });
+  validateHealthConfig(undefined);
+});
+
+test('--health-* flags become the body\'s Healthcheck as docker/cli builds it', () => {
+  assert.equal(healthConfigFromFlags({ healthcheck: true }), undefined);
+  assert.deepEqual(healthConfigFromFlags({ healthcheck: true, healthCmd: 'curl -f localhost', healthInterval: '1m30s', healthRetries: '4' }), {
+    Test: ['CMD-SHELL', 'curl -f localhost'], Interval: 90 * S, Timeout: 0, StartPeriod: 0, StartInterval: 0, Retries: 4,
+  });
+  // A timing flag without --health-cmd: no Test, so the image's command stays.
+  assert.equal(healthConfigFromFlags({ healthcheck: true, healthTimeout: '2s' })?.Test, undefined);
+  assert.deepEqual(healthConfigFromFlags({ healthcheck: false }), { Test: ['NONE'] });
+});
+
+test('bad --health-* flags are refused with Docker\'s messages', () => {
+  assert.throws(() => healthConfigFromFlags({ healthcheck: false, healthCmd: 'true' }), /--no-healthcheck conflicts with --health-\* options/);
+  assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthInterval: '5' }),
+    /invalid argument "5" for "--health-interval" flag: time: missing unit in duration "5"/);
+  assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthTimeout: '-1s' }), /--health-timeout cannot be negative/);
+  assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthStartPeriod: 'soon' }), /"--health-start-period" flag: time: invalid duration "soon"/);
+  assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthRetries: 'three' }),
+    /invalid argument "three" for "--health-retries" flag: strconv.ParseInt: parsing "three": invalid syntax/);
+  assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthRetries: '-2' }), /--health-retries cannot be negative/);
+});
+
+test('the monitor ticks at the shortest interval the container can need', () => {
+  assert.equal(tickNs({}), 30 * S);
+  assert.equal(tickNs({ Interval: 2 * S }), 2 * S);
+  // A start period probes every start interval (default 5s) while starting.
+  assert.equal(tickNs({ Interval: 60 * S, StartPeriod: 30 * S }), 5 * S);
+  assert.equal(tickNs({ Interval: 60 * S, StartPeriod: 30 * S, StartInterval: S }), S);
+  assert.equal(tickNs({ Interval: 2 * S, StartPeriod: 30 * S, StartInterval: 10 * S }), 2 * S);
+});
+
+test('the next probe is due when Docker\'s monitor would start it', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  // No start period: an interval after the start, then after each probe's end.
+  assert.equal(nextProbeDueMs({ Interval: 10 * S }, t0, null, 'starting'), t0 + 10_000);
+  assert.equal(nextProbeDueMs({ Interval: 10 * S }, t0, t0 + 10_500, 'healthy'), t0 + 20_500);
+  // Inside a long start period: the start interval while starting, the interval once healthy.
+  const c = { Interval: 30 * S, StartPeriod: 120 * S, StartInterval: 2 * S };
+  assert.equal(nextProbeDueMs(c, t0, t0 + 4_000, 'starting'), t0 + 6_000);
+  assert.equal(nextProbeDueMs(c, t0, t0 + 4_000, 'healthy'), t0 + 34_000);
+  // Less than an interval of start period left: probe as it ends.
+  assert.equal(nextProbeDueMs(c, t0, t0 + 100_000, 'healthy'), t0 + 120_000);
+});
+
+function entry(start: number, exitCode: number): HealthLogEntry {
+  return { Start: new Date(start).toISOString(), End: new Date(start + 10).toISOString(), ExitCode: exitCode, Output: '' };
+}
+
+test('status: healthy on success, unhealthy once the failing streak reaches Retries', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const started = new Date(t0).toISOString();
+  let row = { status: 'starting' as const, failing_streak: 0, log: '[]', started_at: started };
+  const config = { Retries: 3 };
+  let h = applyResult(config, row, entry(t0 + 1000, 1));
+  assert.deepEqual([h.Status, h.FailingStreak], ['starting', 1]);
+  h = applyResult(config, { ...row, failing_streak: 2, log: JSON.stringify(h.Log) }, entry(t0 + 2000, 1));
+  assert.deepEqual([h.Status, h.FailingStreak], ['unhealthy', 3]);
+  h = applyResult(config, { ...row, status: 'unhealthy' as never, failing_streak: 3, log: JSON.stringify(h.Log) }, entry(t0 + 3000, 0));
+  assert.deepEqual([h.Status, h.FailingStreak, h.Log.length], ['healthy', 0, 3]);
+  // A healthy container that fails fewer than Retries times stays healthy.
+  h = applyResult(config, { ...row, status: 'healthy' as never, failing_streak: 0 }, entry(t0 + 4000, 2));
+  assert.deepEqual([h.Status, h.FailingStreak], ['healthy', 1]);
+  // Only the last 5 results are kept.
+  row = { ...row, log: JSON.stringify([1, 2, 3, 4, 5].map((i) => entry(t0 + i, 0))) };
+  h = applyResult(config, row, entry(t0 + 9000, 0));
+  assert.equal(h.Log.length, 5);
+  assert.equal(h.Log.at(-1)!.Start, new Date(t0 + 9000).toISOString());
+  assert.equal(h.Log[0]!.Start, new Date(t0 + 2).toISOString());
+});
+
+test('failures inside the start period do not count while starting', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const row = { status: 'starting' as const, failing_streak: 0, log: '[]', started_at: new Date(t0).toISOString() };
+  const config = { Retries: 1, StartPeriod: 10 * S };
+  assert.deepEqual([applyResult(config, row, entry(t0 + 5000, 1)).Status, applyResult(config, row, entry(t0 + 5000, 1)).FailingStreak], ['starting', 0]);
+  assert.equal(applyResult(config, row, entry(t0 + 10_000, 1)).Status, 'unhealthy');
+  // Once healthy, the start period no longer shields a failure.
+  assert.equal(applyResult(config, { ...row, status: 'healthy' as never }, entry(t0 + 5000, 1)).Status, 'unhealthy');
+});
+
+test('ps shows the health as Docker does', () => {
+  assert.equal(healthStatusText({ Status: 'starting', FailingStreak: 0, Log: [] }), 'health: starting');
+  assert.equal(healthStatusText({ Status: 'healthy', FailingStreak: 0, Log: [] }), 'healthy');
+  assert.equal(healthStatusText({ Status: 'unhealthy', FailingStreak: 3, Log: [] }), 'unhealthy');
+});
