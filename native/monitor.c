@@ -14,8 +14,15 @@
  *   5. When the process ends: the exit file, `exited N` or `signaled N`,
  *      and the helper exits with the container's status (N, or 128+N).
  *
+ * With a kept output (MONITOR_LOG_FILE, MONITOR_ATTACH_SOCKET) the monitor
+ * holds the container's stdio pipes or pty master: output goes to log.c and
+ * attach.c, stdin comes from attach clients; the engine hears of the end
+ * through the exit command and of the running container through the
+ * periodic one (command.c).
+ *
  * One poll() loop watches a signalfd (SIGCHLD, forwarded signals,
- * SIGWINCH), the sync socket, the start FIFO and the relay fds. The signals
+ * SIGWINCH), the sync socket, the start FIFO, the relay fds, the kept
+ * output, the periodic timer and the attach socket with its clients. The signals
  * are blocked before clone, so none is lost between clone and the loop; the
  * child restores the old mask at once, as execve would keep it.
  *
@@ -30,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -49,6 +57,11 @@ static struct monitor_conf conf = {
 };
 static pid_t child;		/* the container's process; 0 once reaped */
 static int sync_fd = -1, sig_fd = -1, master = -1;
+/* Kept output: the read ends of stdout and stderr, or the pty master as
+ * stdout. The periodic command's timer and running instance. */
+static int out_fd[2] = { -1, -1 };
+static int timer_fd = -1;
+static pid_t periodic_pid;
 static bool created, started, failed, raw, stdin_open = true;
 
 int sync_send(int sock, char msg, int fd)
@@ -107,6 +120,7 @@ static _Noreturn void fail(struct berr *err, long step, const char *op)
 	}
 	if (raw)
 		term_restore(0);
+	attach_end(NULL, 0);
 	_exit(125);
 }
 
@@ -138,6 +152,26 @@ static void start(void)
 			dup2(null, fd);
 		close(null);
 	}
+	if (conf.periodic_argv) {
+		struct itimerspec every = {
+			.it_value = { conf.periodic_ns / 1000000000ULL, conf.periodic_ns % 1000000000ULL },
+		};
+
+		every.it_interval = every.it_value;
+		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (timer_fd >= 0)
+			timerfd_settime(timer_fd, 0, &every, NULL);
+	}
+}
+
+/* A tick of the periodic command's timer: run it, unless the last run has
+ * yet to end. */
+static void on_timer(void)
+{
+	uint64_t ticks;
+
+	if (read(timer_fd, &ticks, sizeof ticks) == sizeof ticks && periodic_pid <= 0)
+		periodic_pid = cmd_spawn(conf.periodic_argv);
 }
 
 static void on_waiting(void)
@@ -166,11 +200,78 @@ static void on_terminal(int fd)
 		close(fd);
 		if (ret < 0)
 			fail(&err, conf.console_step, op_name(OP_MONITOR_CONSOLE_SOCKET));
+	} else if (conf.capture) {
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		out_fd[0] = fd;
+		attach_set_terminal(fd);
+		if (conf.open_stdin)
+			attach_set_stdin(fd, conf.stdin_once);
 	} else {
 		master = fd;
 		raw = term_make_raw(0);
 		term_copy_size(0, master);
 	}
+}
+
+/* Read what one output fd has now, into the log and to the clients: false
+ * when there was nothing (EAGAIN) or it ended. */
+static bool on_output(int i)
+{
+	char buf[8192];
+	ssize_t n;
+
+	do
+		n = read(out_fd[i], buf, sizeof buf);
+	while (n < 0 && errno == EINTR);
+	if (n > 0) {
+		log_write(i + 1, buf, n);
+		attach_output(i + 1, buf, n);
+		return true;
+	}
+	if (n < 0 && errno == EAGAIN)
+		return false;
+	/* The end (a pty master reads EIO once the slave is closed). */
+	if (conf.terminal) {
+		attach_set_terminal(-1);
+		attach_set_stdin(-1, false);
+	}
+	close_fd(&out_fd[i]);
+	log_end(i + 1);
+	return false;
+}
+
+/*
+ * The kept output's pipes, made before clone so the child is born with
+ * them as fds 0-2 (the monitor's own 0-2 go to /dev/null right after).
+ * stdin is /dev/null, or a pipe whose non-blocking write end the attach
+ * clients feed.
+ */
+static int capture_stdio(struct berr *err)
+{
+	int out[2], errp[2], in[2] = { -1, -1 };
+	cleanup_close int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	if (null < 0)
+		return make_error(err, errno, "open /dev/null");
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+	    (conf.open_stdin && pipe2(in, O_CLOEXEC) < 0))
+		return make_error(err, errno, "pipes for the container's stdio");
+	if (dup2(in[0] >= 0 ? in[0] : null, 0) < 0 || dup2(out[1], 1) < 0 ||
+	    dup2(errp[1], 2) < 0)
+		return make_error(err, errno, "dup the container's stdio");
+	close(out[1]);
+	close(errp[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	out_fd[0] = out[0];
+	out_fd[1] = errp[0];
+	fcntl(out_fd[0], F_SETFL, O_NONBLOCK);
+	fcntl(out_fd[1], F_SETFL, O_NONBLOCK);
+	if (in[1] >= 0) {
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
+		attach_set_stdin(in[1], conf.stdin_once);
+	}
+	return 0;
 }
 
 static void on_sync(int flags)
@@ -216,33 +317,47 @@ static bool on_signals(int *status)
 			kill(child, (int)si.ssi_signo);
 	}
 	/* Reap every child, not only ours: a subreaper inherits orphans. */
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 		if (pid == child) {
 			*status = st;
 			child = 0;
 			done = true;
 		}
+		if (pid == periodic_pid)
+			periodic_pid = 0;
+	}
 	return done;
 }
 
-static void write_exit_file(int status)
+static int exit_line(int status, char *line, size_t size)
 {
-	struct berr err = BERR_INIT;
 	struct timespec ts;
-	char line[96];
-	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	n = snprintf(line, sizeof line, "%s %d %lld\n",
-		     WIFEXITED(status) ? "exited" : "signaled",
-		     WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
-		     (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
-	if (write_file_atomic(conf.exit_file, line, n, &err) < 0)
-		fail(&err, conf.exit_file_step, op_name(OP_MONITOR_EXIT_FILE));
+	return snprintf(line, size, "%s %d %lld\n",
+			WIFEXITED(status) ? "exited" : "signaled",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status),
+			(long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+}
+
+/* What the pipes or the pty still hold, read without waiting: a grandchild
+ * may keep a pipe open (and writing) for ever, so the drain is bounded. */
+static void drain_output(void)
+{
+	for (int i = 0; i < 2; i++) {
+		for (int reads = 0; out_fd[i] >= 0 && reads < 256; reads++)
+			if (!on_output(i))
+				break;
+		log_end(i + 1);
+	}
 }
 
 static int finish(int status)
 {
+	struct berr err = BERR_INIT;
+	char line[96];
+	int n;
+
 	/* Whatever the child said before it died is still queued. */
 	while (sync_fd >= 0)
 		on_sync(MSG_DONTWAIT);
@@ -253,8 +368,17 @@ static int finish(int status)
 	}
 	if (raw)
 		term_restore(0);
-	if (created && conf.exit_file)
-		write_exit_file(status);
+	drain_output();
+	log_close();
+	n = exit_line(status, line, sizeof line);
+	if (created && conf.exit_file &&
+	    write_file_atomic(conf.exit_file, line, n, &err) < 0)
+		fail(&err, conf.exit_file_step, op_name(OP_MONITOR_EXIT_FILE));
+	attach_end(created ? line : NULL, n);
+	if (timer_fd >= 0)
+		close_fd(&timer_fd);
+	if (created && conf.exit_argv)
+		cmd_spawn(conf.exit_argv);
 	if (failed)
 		return 125;	/* after `error`, nothing more is reported */
 	if (WIFEXITED(status)) {
@@ -271,8 +395,9 @@ static int monitor_loop(void)
 	int status = 0;
 
 	for (;;) {
-		struct pollfd pfd[5] = { { .fd = sig_fd, .events = POLLIN } };
+		struct pollfd pfd[8 + ATTACH_POLL_MAX] = { { .fd = sig_fd, .events = POLLIN } };
 		int n = 1, i_sync = -1, i_fifo = -1, i_master = -1, i_in = -1;
+		int i_out[2] = { -1, -1 }, i_timer = -1, i_attach;
 
 		if (sync_fd >= 0) {
 			i_sync = n;
@@ -290,6 +415,17 @@ static int monitor_loop(void)
 				pfd[n++] = (struct pollfd){ .fd = 0, .events = POLLIN };
 			}
 		}
+		for (int i = 0; i < 2; i++)
+			if (out_fd[i] >= 0) {
+				i_out[i] = n;
+				pfd[n++] = (struct pollfd){ .fd = out_fd[i], .events = POLLIN };
+			}
+		if (timer_fd >= 0) {
+			i_timer = n;
+			pfd[n++] = (struct pollfd){ .fd = timer_fd, .events = POLLIN };
+		}
+		i_attach = n;
+		n += attach_pollfds(pfd + n);
 		if (poll(pfd, n, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -305,6 +441,12 @@ static int monitor_loop(void)
 		if (i_master >= 0 && master >= 0 && pfd[i_master].revents &&
 		    term_copy(master, 1) == 0)
 			close_fd(&master);
+		for (int i = 0; i < 2; i++)
+			if (i_out[i] >= 0 && pfd[i_out[i]].revents && out_fd[i] >= 0)
+				on_output(i);
+		if (i_timer >= 0 && pfd[i_timer].revents)
+			on_timer();
+		attach_events(pfd + i_attach);
 		if (pfd[0].revents && on_signals(&status))
 			return finish(status);
 	}
@@ -360,6 +502,8 @@ int main(void)
 		make_error(&err, errno, "signalfd or socketpair for the child");
 		fail(&err, clone_at, "CLONE");
 	}
+	if (conf.capture && !conf.terminal && capture_stdio(&err) < 0)
+		fail(&err, clone_at, "CLONE");
 
 	child = ns_clone(plan.ops[clone_at].args[0].num, &err);
 	if (child < 0) {
@@ -377,6 +521,14 @@ int main(void)
 	}
 	close(sv[1]);
 	sync_fd = sv[0];
+	if (conf.capture) {	/* the caller's stdio is not the container's */
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+		for (int fd = 0; fd < 3 && null >= 0; fd++)
+			dup2(null, fd);
+		if (null >= 0)
+			close(null);
+	}
 	if (plan_run_parent(&plan, child, &err) < 0)
 		fail(&err, -1, NULL);
 	sync_send(sync_fd, SYNC_PARENT_DONE, -1);	/* failure: SIGCHLD follows */

@@ -32,6 +32,11 @@ static const struct {
 	[OP_MONITOR_RELAY_TERMINAL] = { "MONITOR_RELAY_TERMINAL", "" },
 	[OP_MONITOR_SETNS] = { "MONITOR_SETNS", "si" },
 	[OP_MONITOR_FORWARD_SIGNALS] = { "MONITOR_FORWARD_SIGNALS", "" },
+	[OP_MONITOR_LOG_FILE] = { "MONITOR_LOG_FILE", "s" },
+	[OP_MONITOR_OPEN_STDIN] = { "MONITOR_OPEN_STDIN", "i" },
+	[OP_MONITOR_ATTACH_SOCKET] = { "MONITOR_ATTACH_SOCKET", "s" },
+	[OP_MONITOR_EXIT_COMMAND] = { "MONITOR_EXIT_COMMAND", "l" },
+	[OP_MONITOR_PERIODIC_COMMAND] = { "MONITOR_PERIODIC_COMMAND", "il" },
 	[OP_CLONE] = { "CLONE", "i" },
 	[OP_PARENT_WRITE_PROC] = { "PARENT_WRITE_PROC", "ss" },
 	[OP_PARENT_JOIN_CGROUP] = { "PARENT_JOIN_CGROUP", "s" },
@@ -215,6 +220,7 @@ static int validate(struct plan *plan, struct berr *err)
 {
 	int seen[OP_MAX + 1] = { 0 };
 	enum phase phase = PHASE_MONITOR;
+	int capture, consumers;
 
 	for (uint32_t i = 0; i < plan->count; i++) {
 		const struct op *o = &plan->ops[i];
@@ -239,6 +245,12 @@ static int validate(struct plan *plan, struct berr *err)
 						  "flags %#llx are not all CLONE_NEW*",
 						  (unsigned long long)o->args[0].num);
 		}
+		if ((o->code == OP_MONITOR_EXIT_COMMAND ||
+		     o->code == OP_MONITOR_PERIODIC_COMMAND) &&
+		    (!o->args[o->nargs - 1].n || o->args[o->nargs - 1].list[0][0] != '/'))
+			return make_error(err, EINVAL, "a command needs an absolute path first");
+		if (o->code == OP_MONITOR_PERIODIC_COMMAND && !o->args[0].num)
+			return make_error(err, EINVAL, "a zero interval");
 		/* sock_fprog.len is an unsigned short of 8-byte instructions */
 		if (o->code == OP_SECCOMP &&
 		    (o->args[0].len % 8 || o->args[0].len / 8 > 0xffff))
@@ -251,10 +263,19 @@ static int validate(struct plan *plan, struct berr *err)
 	err->op = "PLAN";
 	if (!seen[OP_CLONE] || !seen[OP_WAIT_START] || !seen[OP_EXEC])
 		return make_error(err, EINVAL, "a plan needs CLONE, WAIT_START and EXEC");
-	if (seen[OP_TERMINAL] !=
-	    seen[OP_MONITOR_CONSOLE_SOCKET] + seen[OP_MONITOR_RELAY_TERMINAL])
+	capture = seen[OP_MONITOR_LOG_FILE] || seen[OP_MONITOR_ATTACH_SOCKET];
+	consumers = seen[OP_MONITOR_CONSOLE_SOCKET] + seen[OP_MONITOR_RELAY_TERMINAL];
+	if (seen[OP_TERMINAL] ? consumers + capture != 1 : consumers != 0)
 		return make_error(err, EINVAL, "TERMINAL needs exactly one of "
-				  "MONITOR_CONSOLE_SOCKET and MONITOR_RELAY_TERMINAL");
+				  "MONITOR_CONSOLE_SOCKET, MONITOR_RELAY_TERMINAL and "
+				  "a kept output (MONITOR_LOG_FILE, MONITOR_ATTACH_SOCKET)");
+	if (capture && seen[OP_MONITOR_RELAY_TERMINAL])
+		return make_error(err, EINVAL, "MONITOR_RELAY_TERMINAL and a kept "
+				  "output exclude each other");
+	if (seen[OP_MONITOR_OPEN_STDIN] && !seen[OP_MONITOR_ATTACH_SOCKET])
+		return make_error(err, EINVAL, "MONITOR_OPEN_STDIN needs "
+				  "MONITOR_ATTACH_SOCKET (its clients feed stdin)");
+	plan->terminal = seen[OP_TERMINAL];
 	return 0;
 }
 
@@ -334,9 +355,20 @@ static int stamp(int ret, uint32_t step, const struct op *o, struct berr *err)
 	return ret;
 }
 
+/* A list argument as an argv the monitor keeps after plan_free(). */
+static char **list_dup(const struct arg *a)
+{
+	char **argv = xcalloc((size_t)a->n + 1, sizeof(char *));
+
+	for (uint32_t i = 0; i < a->n; i++)
+		argv[i] = xstrdup(a->list[i]);
+	return argv;
+}
+
 int plan_run_monitor(const struct plan *plan, struct monitor_conf *conf,
 		     struct berr *err)
 {
+	conf->terminal = plan->terminal;
 	for (uint32_t i = 0; i < plan->clone_at; i++) {
 		const struct op *o = &plan->ops[i];
 		int ret = 0;
@@ -365,6 +397,25 @@ int plan_run_monitor(const struct plan *plan, struct monitor_conf *conf,
 			break;
 		case OP_MONITOR_START_FIFO:
 			ret = start_fifo_open(S(0), conf, err);
+			break;
+		case OP_MONITOR_LOG_FILE:
+			conf->capture = true;
+			ret = log_open(S(0), err);
+			break;
+		case OP_MONITOR_ATTACH_SOCKET:
+			conf->capture = true;
+			ret = attach_listen(S(0), err);
+			break;
+		case OP_MONITOR_OPEN_STDIN:
+			conf->open_stdin = true;
+			conf->stdin_once = N(0) != 0;
+			break;
+		case OP_MONITOR_EXIT_COMMAND:
+			conf->exit_argv = list_dup(&o->args[0]);
+			break;
+		case OP_MONITOR_PERIODIC_COMMAND:
+			conf->periodic_ns = N(0);
+			conf->periodic_argv = list_dup(&o->args[1]);
 			break;
 		}
 		if (stamp(ret, i, o, err) < 0)

@@ -21,6 +21,11 @@ enum opcode {
 	OP_MONITOR_RELAY_TERMINAL = 5,
 	OP_MONITOR_SETNS = 6,
 	OP_MONITOR_FORWARD_SIGNALS = 7,
+	OP_MONITOR_LOG_FILE = 8,
+	OP_MONITOR_OPEN_STDIN = 9,
+	OP_MONITOR_ATTACH_SOCKET = 10,
+	OP_MONITOR_EXIT_COMMAND = 11,
+	OP_MONITOR_PERIODIC_COMMAND = 12,
 	/* clone: 20 */
 	OP_CLONE = 20,
 	/* parent phase: 21-39 */
@@ -79,6 +84,7 @@ struct plan {
 	uint32_t count;
 	struct op *ops;
 	uint32_t clone_at;	/* index of the CLONE op */
+	bool terminal;		/* the plan has a TERMINAL op */
 };
 
 /* What the monitor-phase ops ask of the monitor. Paths are owned copies, so
@@ -88,6 +94,12 @@ struct monitor_conf {
 	long exit_file_step, pid_file_step, console_step;
 	int fifo, fifo_writer;	/* the start FIFO, -1 without one */
 	bool relay, forward;
+	bool terminal;		/* the container gets a pty */
+	/* The monitor keeps the output (a log file, attach clients): it holds
+	 * the pipes of fds 0-2, or the pty master. */
+	bool capture, open_stdin, stdin_once;
+	char **exit_argv, **periodic_argv;	/* owned, NULL-terminated */
+	uint64_t periodic_ns;
 };
 
 /* plan.c: read, validate, dispatch */
@@ -112,6 +124,26 @@ int start_fifo_open(const char *path, struct monitor_conf *mc,
 		    struct berr *err);
 int sync_send(int sock, char msg, int fd);
 int sync_recv(int sock, int *fd, int flags);	/* msg, 0 at EOF, -1 */
+
+/* log.c: Docker's json-file log of the container's output */
+int log_open(const char *path, struct berr *err);
+void log_close(void);
+void log_write(int stream, const char *data, size_t len);	/* 1, 2 */
+void log_end(int stream);
+
+/* attach.c: the attach socket and its clients */
+struct pollfd;
+int attach_listen(const char *path, struct berr *err);
+void attach_set_stdin(int fd, bool once);	/* -1: none */
+void attach_set_terminal(int fd);		/* -1: none */
+int attach_pollfds(struct pollfd *pfd);	/* fills at most ATTACH_POLL_MAX */
+void attach_events(const struct pollfd *pfd);
+void attach_output(int stream, const char *data, size_t len);
+void attach_end(const char *exit_line, size_t len);
+#define ATTACH_POLL_MAX 18
+
+/* command.c: detached commands for the engine */
+pid_t cmd_spawn(char *const *argv);
 
 /* ns.c */
 pid_t ns_clone(uint64_t flags, struct berr *err);
@@ -162,6 +194,7 @@ ssize_t term_copy(int from, int to);
 int proc_setrlimit(uint64_t resource, uint64_t soft, uint64_t hard,
 		   struct berr *err);
 int proc_close_from(uint64_t from, int sync, struct berr *err);
+int proc_close_range(unsigned int lo, unsigned int hi);
 _Noreturn void proc_exec(const char *file, char *const *argv,
 			 char *const *env);
 

@@ -30,7 +30,7 @@ int proc_setrlimit(uint64_t resource, uint64_t soft, uint64_t hard,
 	return 0;
 }
 
-static int close_range_compat(unsigned int lo, unsigned int hi)
+int proc_close_range(unsigned int lo, unsigned int hi)
 {
 	struct rlimit rl;
 
@@ -60,11 +60,11 @@ int proc_close_from(uint64_t from, int sync, struct berr *err)
 	for (int i = 0; i < 2; i++) {
 		if (keep[i] < lo)
 			continue;
-		if (keep[i] > lo && close_range_compat(lo, keep[i] - 1) < 0)
+		if (keep[i] > lo && proc_close_range(lo, keep[i] - 1) < 0)
 			return make_error(err, errno, "close fds %u-%u", lo, keep[i] - 1);
 		lo = keep[i] + 1;
 	}
-	if (close_range_compat(lo, ~0u) < 0)
+	if (proc_close_range(lo, ~0u) < 0)
 		return make_error(err, errno, "close fds from %u", lo);
 	return 0;
 }

@@ -23,6 +23,8 @@ export interface BuildContext {
   consoleSocket?: string;
   relayTerminal?: boolean;
   forwardSignals?: boolean;
+  /** The monitor keeps the output, serves attach clients, calls the engine back. */
+  monitor?: MonitorPlanOptions;
   /** The container's cgroup: the cgroup.procs files to join, one per hierarchy. */
   cgroup?: { procsFiles: string[]; path: string; version: 1 | 2 };
   /** The compiled seccomp program, when the spec asks for one. */
@@ -40,6 +42,21 @@ export interface BuildContext {
    * sysctls as they are.
    */
   joinExisting?: boolean;
+}
+
+/** The monitor's part in a detached container (docs/plan-format.md, ops 8-12). */
+export interface MonitorPlanOptions {
+  /** stdout and stderr (or the terminal's output) in Docker's json-file format. */
+  logFile?: string;
+  /** A unix socket (path < 108 bytes) where attach clients see output and feed stdin. */
+  attachSocket?: string;
+  /** stdin stays open for attach clients (needs attachSocket); stdinOnce closes it after the first. */
+  openStdin?: boolean;
+  stdinOnce?: boolean;
+  /** Run once the container has ended (absolute path first). */
+  exitCommand?: string[];
+  /** Run every interval while the container runs (absolute path first). */
+  periodic?: { intervalMs: number; command: string[] };
 }
 
 export interface BuiltPlan {
@@ -88,11 +105,15 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (ctx.exitFile) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
   if (ctx.pidFile) ops.push({ op: 'monitorPidFile', path: ctx.pidFile });
   if (ctx.startFifo) ops.push({ op: 'monitorStartFifo', path: ctx.startFifo });
+  const monitor = ctx.monitor ?? {};
+  const keepsOutput = Boolean(monitor.logFile || monitor.attachSocket);
   if (proc.terminal) {
     if (ctx.consoleSocket) ops.push({ op: 'monitorConsoleSocket', path: ctx.consoleSocket });
+    else if (keepsOutput) { /* the monitor holds the terminal itself */ }
     else if (ctx.relayTerminal) ops.push({ op: 'monitorRelayTerminal' });
     else throw invalid('InvalidSpec', 'process.terminal: a terminal needs --console-socket, or an attached run');
   }
+  ops.push(...monitorOps(monitor, Boolean(proc.terminal && ctx.consoleSocket)));
   if (ctx.forwardSignals) ops.push({ op: 'monitorForwardSignals' });
   // Namespaces the process must be born in: the monitor joins them, and the
   // clone inherits them (a joined pid namespace only applies to children).
@@ -177,8 +198,9 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   for (const [i, rl] of (proc.rlimits ?? []).entries()) {
     const field = `process.rlimits[${i}]`;
     const resource = rlimitNumber(rl.type, `${field}.type`);
-    let soft = BigInt(rl.soft);
-    let hard = BigInt(rl.hard);
+    // JSON cannot hold 2^64-1 exactly: anything from there on is "unlimited".
+    let soft = BigInt(rl.soft) > RLIM_INFINITY ? RLIM_INFINITY : BigInt(rl.soft);
+    let hard = BigInt(rl.hard) > RLIM_INFINITY ? RLIM_INFINITY : BigInt(rl.hard);
     if (soft > hard) throw invalid('InvalidSpec', `${field}: soft limit ${soft} is above hard limit ${hard}`);
     const ceiling = ctx.hardLimits.get(rl.type as RlimitName) ?? RLIM_INFINITY;
     if (!ctx.canRaiseHardLimits && hard > ceiling) {
@@ -226,6 +248,39 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (ctx.seccomp && proc.noNewPrivileges) ops.push({ op: 'seccomp', ...ctx.seccomp });
   ops.push({ op: 'exec', file: proc.args[0]!, argv: proc.args, env: proc.env ?? [] });
   return { ops, warnings, rootfs };
+}
+
+/** The ops of a monitor that keeps output and calls back; checked here so the helper's plan error never is the user's. */
+function monitorOps(m: MonitorPlanOptions, consoleSocket: boolean): PlanOp[] {
+  const ops: PlanOp[] = [];
+  if ((m.logFile || m.attachSocket) && consoleSocket) throw invalid('InvalidMonitor', 'monitor: a console socket takes the terminal; the monitor cannot also keep its output');
+  if (m.logFile) ops.push({ op: 'monitorLogFile', path: checkAbsolute(m.logFile, 'monitor.logFile') });
+  if (m.openStdin) {
+    if (!m.attachSocket) throw invalid('InvalidMonitor', 'monitor.openStdin: stdin is fed by attach clients, so it needs monitor.attachSocket');
+    ops.push({ op: 'monitorOpenStdin', stdinOnce: Boolean(m.stdinOnce) });
+  }
+  if (m.attachSocket) {
+    const path = checkAbsolute(m.attachSocket, 'monitor.attachSocket');
+    if (Buffer.byteLength(path) >= 108) throw invalid('InvalidMonitor', `monitor.attachSocket: "${path}" is too long for a unix socket (at most 107 bytes)`);
+    ops.push({ op: 'monitorAttachSocket', path });
+  }
+  if (m.exitCommand) ops.push({ op: 'monitorExitCommand', argv: checkCommand(m.exitCommand, 'monitor.exitCommand') });
+  if (m.periodic) {
+    const { intervalMs, command } = m.periodic;
+    if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw invalid('InvalidMonitor', `monitor.periodic.intervalMs: ${intervalMs} is not a positive number of milliseconds`);
+    ops.push({ op: 'monitorPeriodicCommand', intervalNs: BigInt(Math.round(intervalMs * 1_000_000)), argv: checkCommand(command, 'monitor.periodic.command') });
+  }
+  return ops;
+}
+
+function checkAbsolute(path: string, field: string): string {
+  if (!isAbsolute(path)) throw invalid('InvalidMonitor', `${field}: "${path}" must be an absolute path`);
+  return path;
+}
+
+function checkCommand(argv: string[], field: string): string[] {
+  if (!argv.length || !isAbsolute(argv[0]!)) throw invalid('InvalidMonitor', `${field}: needs an absolute program path first, got ${JSON.stringify(argv)}`);
+  return argv;
 }
 
 const IPC_SYSCTLS = ['kernel.msgmax', 'kernel.msgmnb', 'kernel.msgmni', 'kernel.sem', 'kernel.shmall', 'kernel.shmmax', 'kernel.shmmni', 'kernel.shm_rmid_forced'];

@@ -11,11 +11,11 @@ import type { Readable, Writable } from 'node:stream';
 import { BerthError, invalid, conflict, systemError, errnoCode } from '../util/errors.js';
 import { debug, channels } from '../util/debug.js';
 import { loadSpec, type Spec } from './spec.js';
-import { buildPlan, type BuiltPlan } from './builder.js';
+import { buildPlan, type BuiltPlan, type MonitorPlanOptions } from './builder.js';
 import { encodePlan, type PlanOp } from './plan.js';
 import { describePlan } from './plan-text.js';
 import { currentHardLimits, canRaiseHardLimits } from './rlimits.js';
-import { cgroupManager, type CgroupManager } from './cgroups/index.js';
+import { cgroupManager, type CgroupManager, type LinuxResources } from './cgroups/index.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { checkExecutable } from './executable.js';
 import { NS_PROC_NAME } from './namespaces.js';
@@ -26,6 +26,13 @@ import {
 } from './state.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
+
+/**
+ * What the monitor of a detached container does besides reaping it: keep
+ * its output (Docker's json-file log), serve attach clients, and call the
+ * engine back when it ends and at an interval while it runs.
+ */
+export type MonitorOptions = MonitorPlanOptions;
 
 /** The helper binary: native/berth-helper in the package, or $BERTH_HELPER. */
 export function helperPath(): string {
@@ -73,6 +80,7 @@ export interface PrepareOptions {
   /** For `exec`: the running container whose namespaces to join. */
   joinPid?: number;
   cgroupsPath?: string;
+  monitor?: MonitorOptions;
 }
 
 export interface Prepared {
@@ -133,6 +141,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
     relayTerminal: opts.relayTerminal,
     forwardSignals: opts.forwardSignals,
+    monitor: opts.monitor,
     cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version },
     seccomp,
     lastCap: lastCap(),
@@ -279,8 +288,11 @@ export class Runtime {
   }
 
   /** `create`: everything up to the process waiting for `start`. */
-  async create(opts: { id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; warn?: (m: string) => void }): Promise<ContainerRecord> {
-    const { record, launched } = await this.createInternal({ ...opts, withStartFifo: true, detach: opts.detach ?? true });
+  async create(opts: { id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions }): Promise<ContainerRecord> {
+    // A monitor that keeps the log owns the container's stdio: it is handed
+    // none of ours, so nothing ties it (or us) to the other.
+    const stdio = opts.monitor?.logFile ? ['ignore', 'ignore', 'ignore'] as StdioEntry[] : opts.stdio;
+    const { record, launched } = await this.createInternal({ ...opts, stdio, withStartFifo: true, detach: opts.detach ?? true });
     if (opts.detach ?? true) {
       // The monitor lives on without us; it ignores a closed report channel.
       launched.monitor.unref();
@@ -291,7 +303,7 @@ export class Runtime {
 
   private async createInternal(opts: {
     id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach: boolean;
-    withStartFifo: boolean; relayTerminal?: boolean; forwardSignals?: boolean; warn?: (m: string) => void;
+    withStartFifo: boolean; relayTerminal?: boolean; forwardSignals?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions;
   }): Promise<{ record: ContainerRecord; launched: Awaited<ReturnType<typeof launch>>; cgroup: CgroupManager }> {
     const dir = this.state.reserve(opts.id);
     let cgroup: CgroupManager | undefined;
@@ -441,6 +453,16 @@ export class Runtime {
     cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).thaw();
   }
 
+  /** `update`: change the cgroup limits of a container that has not stopped; returns what could not be applied. */
+  update(id: string, resources: LinuxResources): string[] {
+    const record = this.state.load(id);
+    const status = this.status(record);
+    if (status === 'stopped') throw conflict('InvalidState', `cannot update container "${id}": it is stopped`);
+    const cgroup = cgroupManager(record.cgroupsPath, { version: record.cgroupVersion });
+    cgroup.update(resources);
+    return [...cgroup.warnings];
+  }
+
   /** `delete`: remove a stopped container (with `force`, stop it first). */
   async delete(id: string, force = false): Promise<void> {
     let record: ContainerRecord;
@@ -520,7 +542,10 @@ export class Runtime {
 
 
   /** `exec`: run another process inside a running container. */
-  async exec(opts: { id: string; args: string[]; env?: string[]; cwd?: string; tty?: boolean; user?: { uid: number; gid: number }; stdio?: StdioEntry[] }): Promise<RunResult> {
+  exec(opts: ExecOptions & { detach?: false }): Promise<RunResult>;
+  exec(opts: ExecOptions & { detach: true }): Promise<undefined>;
+  exec(opts: ExecOptions): Promise<RunResult | undefined>;
+  async exec(opts: ExecOptions): Promise<RunResult | undefined> {
     const record = this.state.load(opts.id);
     const status = this.status(record);
     if (status !== 'running') throw conflict('InvalidState', `cannot exec in container "${opts.id}": it is ${status}`);
@@ -541,6 +566,12 @@ export class Runtime {
     };
     const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir: this.state.dir(opts.id), relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
     const launched = await launch(prepared.plan.ops, opts.stdio ?? ['inherit', 'inherit', 'inherit'], true);
+    if (opts.detach) {
+      // `exec -d`: the process runs on under its own monitor; nobody waits.
+      launched.monitor.unref();
+      (launched.monitor.stdio[4] as Readable).destroy();
+      return undefined;
+    }
     try {
       const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
       return { ...exit, oomKilled: false, id: opts.id };
@@ -548,6 +579,14 @@ export class Runtime {
       rmSync(join(this.state.dir(opts.id), `exec-${process.pid}.exit`), { force: true });
     }
   }
+}
+
+export interface ExecOptions {
+  id: string; args: string[]; env?: string[]; cwd?: string; tty?: boolean;
+  user?: { uid: number; gid: number; additionalGids?: number[] };
+  stdio?: StdioEntry[];
+  /** `exec -d`: start it and return; nobody waits for it. */
+  detach?: boolean;
 }
 
 export interface RunResult extends ExitInfo {

@@ -36,6 +36,11 @@ export function describeOp(op: PlanOp): string {
     case 'monitorRelayTerminal': return 'monitor: relay this terminal to the container\'s terminal';
     case 'monitorSetns': return `monitor: ${op.why} ${op.path} (the process is born in it)`;
     case 'monitorForwardSignals': return 'monitor: forward signals it receives to the container';
+    case 'monitorLogFile': return `monitor: keep the container's output in ${op.path} (Docker's json-file format)`;
+    case 'monitorOpenStdin': return `monitor: keep the container's stdin open for attach clients${op.stdinOnce ? ' (closed when the first of them closes it)' : ''}`;
+    case 'monitorAttachSocket': return `monitor: serve attach clients on ${op.path}`;
+    case 'monitorExitCommand': return `monitor: once the container has ended, run ${JSON.stringify(op.argv)}`;
+    case 'monitorPeriodicCommand': return `monitor: while the container runs, run ${JSON.stringify(op.argv)} every ${Number(op.intervalNs / 1_000_000n)} ms`;
     case 'clone': {
       const types = namespaceNames(op.flags);
       return types.length

@@ -12,6 +12,11 @@ export type PlanOp =
   | { op: 'monitorRelayTerminal' }
   | { op: 'monitorSetns'; path: string; nstype: number; why: string }
   | { op: 'monitorForwardSignals' }
+  | { op: 'monitorLogFile'; path: string }
+  | { op: 'monitorOpenStdin'; stdinOnce: boolean }
+  | { op: 'monitorAttachSocket'; path: string }
+  | { op: 'monitorExitCommand'; argv: string[] }
+  | { op: 'monitorPeriodicCommand'; intervalNs: bigint; argv: string[] }
   // clone
   | { op: 'clone'; flags: number; why: string }
   // parent phase
@@ -61,6 +66,11 @@ export const OPCODES: Record<PlanOpName, number> = {
   monitorRelayTerminal: 5,
   monitorSetns: 6,
   monitorForwardSignals: 7,
+  monitorLogFile: 8,
+  monitorOpenStdin: 9,
+  monitorAttachSocket: 10,
+  monitorExitCommand: 11,
+  monitorPeriodicCommand: 12,
   clone: 20,
   parentWriteProc: 21,
   parentJoinCgroup: 22,
@@ -116,7 +126,15 @@ function argsOf(op: PlanOp): Arg[] {
     case 'monitorPidFile':
     case 'monitorStartFifo':
     case 'monitorConsoleSocket':
+    case 'monitorLogFile':
+    case 'monitorAttachSocket':
       return [op.path];
+    case 'monitorOpenStdin':
+      return [op.stdinOnce ? 1 : 0];
+    case 'monitorExitCommand':
+      return [op.argv];
+    case 'monitorPeriodicCommand':
+      return [op.intervalNs, op.argv];
     case 'monitorRelayTerminal':
     case 'monitorForwardSignals':
     case 'terminal':

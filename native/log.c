@@ -1,0 +1,168 @@
+/*
+ * log.c — the container's output as Docker's json-file log: one JSON object
+ * per line,
+ *
+ *     {"log":"hello\n","stream":"stdout","time":"2026-12-01T06:46:57.123456789Z"}
+ *
+ * A line is cut at "\n" and keeps it. A line that grows to 16 KiB without
+ * one is written in 16 KiB pieces without "\n", as Docker's copier does (its
+ * readers join such partial entries); so is what is left of a stream when
+ * it ends. The time is when the entry is written, UTC, with nanoseconds.
+ *
+ * Escaping is Go's encoding/json, as Docker's writer has it: `"` and `\`,
+ * \n \r \t, other control bytes and `<` `>` `&` as \u00XX. Bytes that are
+ * not UTF-8 are copied as they are (a reader decoding UTF-8 sees U+FFFD, as
+ * in Docker's file).
+ *
+ * Memory: one line buffer per stream in static storage, whose pages become
+ * resident only as far as lines grow, and a small stack buffer per entry.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "plan.h"
+
+#define LOG_LINE_MAX 16384
+
+static int log_fd = -1;
+static struct {
+	char buf[LOG_LINE_MAX];
+	size_t len;
+} line[2];			/* stdout, stderr */
+
+int log_open(const char *path, struct berr *err)
+{
+	log_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (log_fd < 0)
+		return make_error(err, errno, "open %s", path);
+	return 0;
+}
+
+void log_close(void)
+{
+	if (log_fd >= 0)
+		close(log_fd);
+	log_fd = -1;
+}
+
+struct out {
+	char buf[4096];
+	size_t n;
+};
+
+/* A write that fails (disk full) loses that entry, never the container. */
+static void out_flush(struct out *o)
+{
+	(void)write_all(log_fd, o->buf, o->n);
+	o->n = 0;
+}
+
+static void out_put(struct out *o, const char *s, size_t len)
+{
+	while (len) {
+		size_t room = sizeof o->buf - o->n;
+		size_t take = len < room ? len : room;
+
+		memcpy(o->buf + o->n, s, take);
+		o->n += take;
+		s += take;
+		len -= take;
+		if (o->n == sizeof o->buf)
+			out_flush(o);
+	}
+}
+
+static void out_escaped(struct out *o, const unsigned char *s, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = s[i];
+		char esc[6] = { '\\', 0 };
+		size_t n = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&')
+			continue;
+		out_put(o, (const char *)s + start, i - start);
+		start = i + 1;
+		if (c == '"' || c == '\\')
+			esc[1] = c;
+		else if (c == '\n')
+			esc[1] = 'n';
+		else if (c == '\r')
+			esc[1] = 'r';
+		else if (c == '\t')
+			esc[1] = 't';
+		else {
+			memcpy(esc, "\\u00", 4);
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 0xf];
+			n = 6;
+		}
+		out_put(o, esc, n);
+	}
+	out_put(o, (const char *)s + start, len - start);
+}
+
+static void entry(int stream, const char *data, size_t len)
+{
+	struct out o = { .n = 0 };
+	struct timespec ts;
+	struct tm tm;
+	char stamp[64];
+	int n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = (int)strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+	n += snprintf(stamp + n, sizeof stamp - n, ".%09ldZ", ts.tv_nsec);
+	out_put(&o, "{\"log\":\"", 8);
+	out_escaped(&o, (const unsigned char *)data, len);
+	out_put(&o, stream == 1 ? "\",\"stream\":\"stdout\",\"time\":\""
+				: "\",\"stream\":\"stderr\",\"time\":\"",
+		28);
+	out_put(&o, stamp, n);
+	out_put(&o, "\"}\n", 3);
+	out_flush(&o);
+}
+
+/* Output of stream 1 (stdout) or 2 (stderr), as it was read. */
+void log_write(int stream, const char *data, size_t len)
+{
+	typeof(line[0]) *l = &line[stream - 1];
+
+	if (log_fd < 0)
+		return;
+	while (len) {
+		const char *nl = memchr(data, '\n', len);
+		size_t take = nl ? (size_t)(nl - data) + 1 : len;
+
+		if (take > LOG_LINE_MAX - l->len)
+			take = LOG_LINE_MAX - l->len;
+		if (l->len == 0 && (take == LOG_LINE_MAX || data[take - 1] == '\n')) {
+			entry(stream, data, take);	/* whole: no copy */
+		} else {
+			memcpy(l->buf + l->len, data, take);
+			l->len += take;
+			if (l->len == LOG_LINE_MAX || l->buf[l->len - 1] == '\n') {
+				entry(stream, l->buf, l->len);
+				l->len = 0;
+			}
+		}
+		data += take;
+		len -= take;
+	}
+}
+
+/* The stream ended: what is left of its last line is an entry of its own. */
+void log_end(int stream)
+{
+	typeof(line[0]) *l = &line[stream - 1];
+
+	if (log_fd >= 0 && l->len)
+		entry(stream, l->buf, l->len);
+	l->len = 0;
+}
