@@ -86,3 +86,38 @@ export function renderTemplate(template: string, rows: Row[], headers: Record<st
   const widths = Array.from({ length: columns }, (_, i) => Math.max(...cells.map((c) => (c[i] ?? '').length)));
   return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
+
+/** Go's fmt %v of a value, as `docker inspect -f` prints a field. */
+function goValue(v: unknown): string {
+  if (v === null || v === undefined) return '<no value>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `${k}:${goValue(x)}`).join(' ')}]`;
+  return String(v);
+}
+
+function lookup(value: unknown, path: string): unknown {
+  let v = value;
+  for (const part of path.split('.').filter(Boolean)) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
+}
+
+/**
+ * `inspect -f` over whole objects: `{{.State.Status}}`, `{{json .Config}}`,
+ * `{{index .Config.Labels "key"}}`, literal text and `\n`/`\t` around them —
+ * the subset of Go templates that scripts use with inspect.
+ */
+export function renderObject(template: string, value: unknown): string {
+  const body = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  return body.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, action: string) => {
+    let m = /^json\s+\.([A-Za-z0-9_.]*)$/.exec(action);
+    if (m) return JSON.stringify(lookup(value, m[1]!) ?? null);
+    m = /^index\s+\.([A-Za-z0-9_.]*)\s+"([^"]*)"$/.exec(action);
+    if (m) return goValue(lookup(lookup(value, m[1]!), m[2]!));
+    m = /^\.([A-Za-z0-9_.]*)$/.exec(action);
+    if (m) return goValue(lookup(value, m[1]!));
+    throw invalid('InvalidFormat', `template: unsupported action ${whole} (supported: {{.Field.Sub}}, {{json .Field}}, {{index .Field "key"}})`);
+  }) + '\n';
+}

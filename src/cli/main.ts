@@ -5,11 +5,17 @@ import { BerthError } from '../util/errors.js';
 import { registerRuntime } from './runtime/index.js';
 import { ExitStatus } from './exit.js';
 import { contextOf } from './context.js';
-import { registerRun } from './run.js';
 import { registerImageCommands } from './image/index.js';
-import { registerPs } from './ps.js';
-import { registerRm } from './rm.js';
+import { registerContainerCommands } from './container/index.js';
+import { registerInternal } from './internal.js';
+import { registerNs } from './ns.js';
+import { registerCgroups } from './cgroups.js';
 import { registerVolumeCommands } from './volume/index.js';
+import { registerUpdate } from './container/update.js';
+import { registerCp } from './container/cp.js';
+import { registerDiff } from './container/diff.js';
+import { registerCommit } from './container/commit.js';
+import { registerExport } from './container/export.js';
 
 
 export function buildProgram(): Command {
@@ -22,11 +28,20 @@ export function buildProgram(): Command {
     .option('--root <dir>', 'where berth keeps images and containers (default: $BERTH_ROOT or /var/lib/berth)')
     .option('--run-root <dir>', 'where berth keeps runtime state (default: $BERTH_RUN_ROOT or /run/berth)');
   const ctx = contextOf(program);
-  registerRun(program, ctx);
   registerImageCommands(program, ctx);
-  registerPs(program, ctx);
-  registerRm(program, ctx);
+  registerContainerCommands(program, ctx);
+  // A container's filesystem: `berth cp` and `berth container cp`, and so on.
+  for (const parent of [program, program.commands.find((c) => c.name() === 'container')!]) {
+    registerCp(parent, ctx);
+    registerDiff(parent, ctx);
+    registerCommit(parent, ctx);
+    registerExport(parent, ctx);
+  }
+  registerInternal(program, ctx);
   registerVolumeCommands(program, ctx);
+  registerUpdate(program, ctx);
+  registerNs(program, ctx);
+  registerCgroups(program, ctx);
   registerRuntime(program);
   return program;
 }

@@ -26,8 +26,8 @@ export interface ImageRunConfig {
 export interface RunFlags {
   /** CMD… after the image name; undefined when none were given. */
   command?: string[];
-  /** --entrypoint: '' clears the image's entrypoint. */
-  entrypoint?: string;
+  /** --entrypoint: '' clears the image's entrypoint; the API's list form: [] or [""] clears it. */
+  entrypoint?: string | string[];
   env?: string[];
   workdir?: string;
   user?: string;
@@ -48,7 +48,8 @@ export function mergeProcess(imageConfig: ImageRunConfig, flags: RunFlags, hostE
   let entrypoint = imageConfig.Entrypoint ?? [];
   let cmd = imageConfig.Cmd ?? [];
   if (flags.entrypoint !== undefined) {
-    entrypoint = flags.entrypoint === '' ? [] : [flags.entrypoint];
+    const given = typeof flags.entrypoint === 'string' ? [flags.entrypoint] : flags.entrypoint;
+    entrypoint = given.length === 0 || (given.length === 1 && given[0] === '') ? [] : given;
     cmd = [];
   }
   if (flags.command && flags.command.length > 0) cmd = flags.command;

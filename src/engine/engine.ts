@@ -1,25 +1,40 @@
 // The engine: one object that both faces (CLI, API) call. It owns the state
 // roots and the stores, and glues images to the runtime: an image becomes an
-// overlay root filesystem, its config and the user's flags an OCI spec, and
-// the runtime runs it.
+// overlay root filesystem, Docker's create body (image config merged with the
+// user's flags) an OCI spec, and the runtime runs it under its monitor.
+//
+// There is no daemon. A container's monitor outlives the command that started
+// it and, when the container ends, runs `berth internal exited <id>` (the exit
+// hook) so that the engine records the exit, unmounts, removes `--rm`
+// containers and applies the restart policy. Every reader reconciles records
+// with the runtime too (containers.ts), so a hook that never ran, a killed
+// command or a restarted host is noticed the next time anyone looks.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
-import { join, posix } from 'node:path';
-import type { StdioOptions } from 'node:child_process';
+import { join, posix, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { BerthError, conflict, invalid, notFound } from '../util/errors.js';
 import { openDatabase, migrate, type Database } from '../util/db.js';
 import { ContentStore } from '../image/content-store.js';
 import { LayerStore, chainIdsOf } from '../image/layers.js';
 import { ImageStore, type Image } from '../image/images.js';
-import { mountRootfs, unmountRootfs } from '../image/snapshots.js';
+import { mountRootfs, unmountRootfs, isMountPoint } from '../image/snapshots.js';
 import { pullImage, pushImage, type PullOptions, type PullResult, type PushProgress } from '../image/pull.js';
 import { parseReference, familiarString } from '../image/reference.js';
-import { Runtime, type RunResult } from '../runtime/container.js';
-import { mergeProcess, containerSpec, type RunFlags } from './container-spec.js';
+import { Runtime, type ExecOptions } from '../runtime/container.js';
+import type { Spec } from '../runtime/spec.js';
+import { signalNumber } from '../runtime/signals.js';
+import { mergeProcess, containerSpec, resolveUser, type ImageRunConfig } from './container-spec.js';
 import { randomName } from './names.js';
-import type { HostConfig } from './host-config.js';
+import { DEFAULT_STOP_TIMEOUT, type CreateBody } from './host-config.js';
+import { containerPaths, type ContainerInfo } from './container-info.js';
 import { applyHostConfig } from './host-options.js';
-import { containerMounts } from './volumes.js';
+import { containerMounts, releaseContainerVolumes } from './volumes.js';
+import {
+  CONTAINER_STEPS, findRow, rowById, reconcile, settleExit, releaseRuntime, infoOf, listContainers, selfOwner, bootId,
+  type ContainerRow,
+} from './containers.js';
+import { healthMonitor } from './health.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -29,33 +44,27 @@ export interface EngineOptions {
   runRoot?: string;
 }
 
-const CONTAINER_STEPS = [
-  `CREATE TABLE containers (
-     id TEXT PRIMARY KEY,
-     name TEXT NOT NULL UNIQUE,
-     image TEXT NOT NULL,
-     image_id TEXT NOT NULL,
-     created TEXT NOT NULL,
-     config TEXT NOT NULL,
-     status TEXT NOT NULL,
-     exit_code INTEGER,
-     started_at TEXT,
-     finished_at TEXT
-   ) STRICT;`,
-];
-
-export interface RunImageOptions extends RunFlags {
-  image: string;
+export interface CreateOptions {
   name?: string;
-  rm?: boolean;
   platform?: PullOptions['platform'];
-  /** Attach stdin (`-i`). */
-  interactive?: boolean;
-  stdio?: StdioOptions;
   /** Told before a missing image is pulled, and how the pull goes. */
   onPull?: { start: (ref: string) => void; options: Pick<PullOptions, 'onProgress' | 'onStart'>; done: (r: PullResult) => void };
   warn?: (message: string) => void;
-  hostConfig?: HostConfig;
+  /** Leave the rootfs mounted for a start that follows at once (`run`). */
+  keepMounted?: boolean;
+}
+
+const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** How the CLI that runs this process would be started again: for the monitor's hooks. */
+function cliCommand(): string[] {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) {
+    // Running from source (tests): the hook needs the same TypeScript loader.
+    const tsx = fileURLToPath(import.meta.resolve('tsx'));
+    return [process.execPath, '--import', `file://${tsx}`, '--', join(dirname(here), '..', 'cli', 'main.ts')];
+  }
+  return [process.execPath, '--', join(dirname(here), '..', 'cli', 'main.js')];
 }
 
 export class Engine {
@@ -63,6 +72,7 @@ export class Engine {
   readonly runRoot: string;
   private dbHandle: Database | undefined;
   private storesHandle: { content: ContentStore; layers: LayerStore; images: ImageStore } | undefined;
+  private runtimeHandle: Runtime | undefined;
 
   constructor(opts: EngineOptions = {}) {
     this.root = opts.root ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
@@ -87,7 +97,8 @@ export class Engine {
   }
 
   get runtime(): Runtime {
-    return new Runtime(join(this.runRoot, 'runtime'));
+    this.runtimeHandle ??= new Runtime(join(this.runRoot, 'runtime'));
+    return this.runtimeHandle;
   }
 
   pull(text: string, opts: PullOptions = {}): Promise<PullResult> {
@@ -103,37 +114,69 @@ export class Engine {
   }
 
   /** An image by name or ID; pulled when missing and `onPull` is given. */
-  private async imageForRun(opts: RunImageOptions): Promise<Image> {
+  private async imageForCreate(text: string, opts: CreateOptions): Promise<Image> {
     try {
-      return this.image(opts.image);
+      return this.image(text);
     } catch (err) {
       if (!(err instanceof BerthError && err.kind === 'notFound') || !opts.onPull) throw err;
     }
-    const ref = parseReference(opts.image);
+    const ref = parseReference(text);
     opts.onPull.start(familiarString(ref));
-    const result = await this.pull(opts.image, { ...opts.onPull.options, ...(opts.platform ? { platform: opts.platform } : {}) });
+    const result = await this.pull(text, { ...opts.onPull.options, ...(opts.platform ? { platform: opts.platform } : {}) });
     opts.onPull.done(result);
     return result.image;
   }
 
-  /** `berth run`: an image's container in the foreground; removed after with `rm`. */
-  async run(opts: RunImageOptions): Promise<RunResult & { name: string }> {
-    if (opts.name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(opts.name)) {
-      throw invalid('InvalidName', `invalid container name "${opts.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  /** The image config's parts that decide how its containers run. */
+  imageRunConfig(image: Image): ImageRunConfig {
+    return (this.stores.images.config(image).config ?? {}) as ImageRunConfig;
+  }
+
+  // ---- containers -------------------------------------------------------
+
+  /** A container by ID, name or unique ID prefix, reconciled with the runtime. */
+  async container(idOrName: string): Promise<ContainerInfo> {
+    const row = await reconcile(this, findRow(this, idOrName));
+    if (!row || row.status === 'removing') throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+    return infoOf(this, row);
+  }
+
+  listContainers(): Promise<ContainerInfo[]> {
+    return listContainers(this);
+  }
+
+  /** Short unix socket path of a container's attach socket (sun_path holds 108 bytes). */
+  attachSocket(id: string): string {
+    return join(this.runRoot, 'attach', `${id.slice(0, 20)}.sock`);
+  }
+
+  /**
+   * `create`: reserve the name, make the container's directory, and write its
+   * OCI bundle from the image config and the body. The record is
+   * 'creating' (owned by this process) until everything is in place, so a
+   * command killed half-way leaves nothing that a reader would keep.
+   */
+  async createContainer(body: CreateBody, opts: CreateOptions = {}): Promise<{ id: string; name: string; warnings: string[] }> {
+    if (opts.name !== undefined && !NAME_PATTERN.test(opts.name)) {
+      throw invalid('InvalidName', `Invalid container name (${opts.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
-    const image = await this.imageForRun(opts);
-    const { layers, images } = this.stores;
-    const config = images.config(image).config ?? {};
+    const hc = body.HostConfig ?? {};
+    if (hc.AutoRemove && hc.RestartPolicy && hc.RestartPolicy.Name !== 'no') {
+      throw invalid('ConflictingOptions', 'Conflicting options: --restart and --rm');
+    }
+    const image = await this.imageForCreate(body.Image, opts);
+    const config = this.imageRunConfig(image);
     const id = randomBytes(32).toString('hex');
-    const name = opts.name ?? this.freeName();
-    const hostname = opts.hostname ?? id.slice(0, 12);
-    const merged = mergeProcess(config, { ...opts, hostname });
+    const name = (opts.name ?? this.freeName()).replace(/^\//, '');
+    const warnings: string[] = [];
+    const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
     try {
-      this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status) VALUES (?, ?, ?, ?, ?, ?, 'created')`)
-        .run(id, name.replace(/^\//, ''), opts.image, image.configDigest, new Date().toISOString(), JSON.stringify({ ...merged, tty: opts.tty ?? false }));
+      this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status, body, owner) VALUES (?, ?, ?, ?, ?, '{}', 'creating', ?, ?)`)
+        .run(id, name, body.Image, image.configDigest, new Date().toISOString(), JSON.stringify(body), selfOwner());
     } catch (err) {
       if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
-        throw conflict('NameInUse', `the container name "/${name.replace(/^\//, '')}" is already in use`);
+        const other = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string } | undefined;
+        throw conflict('NameInUse', `Conflict. The container name "/${name}" is already in use by container "${other?.id ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`);
       }
       throw err;
     }
@@ -141,63 +184,379 @@ export class Engine {
     let mounted = false;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o710 });
-      const rootfs = mountRootfs(layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+      const rootfs = mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
       mounted = true;
-      ensureWorkdir(rootfs, merged.cwd);
-      const spec = containerSpec({ rootfs, hostname, process: merged, tty: opts.tty ?? false, labels: config.Labels ?? {} });
-      spec.linux!.cgroupsPath = `/berth/${id}`;
-      const hc = opts.hostConfig ?? {};
-      applyHostConfig(spec, hc, { rootfs, warn: opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${m}\n`)) });
-      spec.mounts!.push(...await containerMounts(this, id, hc, Object.keys(config.Volumes ?? {}), rootfs));
-      // Docker gives each container its own hostname and hosts files.
-      writeFileSync(join(dir, 'hostname'), `${hostname}\n`);
-      writeFileSync(join(dir, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-      for (const f of ['hostname', 'hosts']) {
-        spec.mounts!.push({ destination: `/etc/${f}`, type: 'bind', source: join(dir, f), options: ['rbind', 'rprivate'] });
+      const spec = await this.specFor(id, body, config, rootfs, warn);
+      const paths = containerPaths(dir, id);
+      mkdirSync(paths.bundle, { recursive: true });
+      writeFileSync(paths.config, JSON.stringify(spec, null, 2));
+      if (!opts.keepMounted) {
+        unmountRootfs(dir);
+        mounted = false;
       }
-      const bundle = join(dir, 'bundle');
-      mkdirSync(bundle, { recursive: true });
-      writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec, null, 2));
-      this.db.prepare(`UPDATE containers SET status = 'running', started_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
-      const stdio = opts.stdio ?? [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'];
-      const result = await this.runtime.run({ id, bundle, stdio: (Array.isArray(stdio) ? stdio : [stdio, stdio, stdio]) as never, warn: opts.warn });
-      this.db.prepare(`UPDATE containers SET status = 'exited', exit_code = ?, finished_at = ? WHERE id = ?`).run(result.status, result.finishedAt, id);
-      return { ...result, name };
+      const merged = { args: spec.process!.args, tty: body.Tty ?? false };
+      this.db.prepare(`UPDATE containers SET status = 'created', owner = NULL, config = ? WHERE id = ?`).run(JSON.stringify(merged), id);
+      return { id, name, warnings };
     } catch (err) {
-      this.db.prepare(`UPDATE containers SET status = 'exited', exit_code = ? WHERE id = ? AND status != 'exited'`)
-        .run(err instanceof BerthError ? err.exitStatus : 125, id);
-      throw err;
-    } finally {
       if (mounted) unmountRootfs(dir);
-      if (opts.rm) await this.removeContainer(id);
+      await this.purgeContainer(id, true);
+      throw err;
     }
   }
 
-  /** Forget a stopped container: its directory and its record. */
-  async removeContainer(idOrName: string): Promise<void> {
-    // Docker's order: the full ID, then the name, then an ID prefix (hex only).
-    const name = idOrName.replace(/^\//, '');
-    const exact = this.db.prepare('SELECT id, status FROM containers WHERE id = ? OR name = ?').all(idOrName, name) as { id: string; status: string }[];
-    const rows = exact.length || !/^[a-f0-9]+$/.test(idOrName) ? exact
-      : this.db.prepare('SELECT id, status FROM containers WHERE substr(id, 1, ?) = ?').all(idOrName.length, idOrName) as { id: string; status: string }[];
-    if (rows.length === 0 || idOrName === '') throw notFound('ContainerNotFound', `no such container: ${idOrName}`);
-    if (rows.length > 1) throw invalid('AmbiguousContainer', `multiple containers match "${idOrName}": use more of the ID`);
-    const row = rows[0]!;
-    if (row.status === 'running' && this.runtimeAlive(row.id)) throw conflict('ContainerRunning', `cannot remove container ${idOrName}: it is running`);
-    // A container whose `run` died leaves runtime state behind: clear it too.
-    if (this.runtime.state.ids().includes(row.id)) await this.runtime.delete(row.id, true);
-    const dir = join(this.root, 'containers', row.id);
-    unmountRootfs(dir);
-    rmSync(dir, { recursive: true, force: true });
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(row.id);
+  /** Docker's merge of image config and create body, as an OCI spec. */
+  private async specFor(id: string, body: CreateBody, config: ImageRunConfig, rootfs: string, warn: (m: string) => void): Promise<Spec> {
+    const hc = body.HostConfig ?? {};
+    const hostname = body.Hostname || id.slice(0, 12);
+    const merged = mergeProcess(config, {
+      command: body.Cmd, entrypoint: body.Entrypoint, env: body.Env, workdir: body.WorkingDir || undefined, user: body.User || undefined,
+      tty: body.Tty ?? false, hostname,
+    });
+    ensureWorkdir(rootfs, merged.cwd);
+    const spec = containerSpec({ rootfs, hostname, process: merged, tty: body.Tty ?? false, labels: { ...(config.Labels ?? {}), ...(body.Labels ?? {}) } });
+    spec.linux!.cgroupsPath = `/berth/${id}`;
+    const dir = join(this.root, 'containers', id);
+    const paths = containerPaths(dir, id);
+    // Docker gives each container its own hostname and hosts files.
+    writeFileSync(paths.hostname, `${hostname}\n`);
+    writeFileSync(paths.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
+    for (const f of ['hostname', 'hosts'] as const) {
+      spec.mounts!.push({ destination: `/etc/${f}`, type: 'bind', source: paths[f], options: ['rbind', 'rprivate'] });
+    }
+    applyHostConfig(spec, hc, { rootfs, warn });
+    spec.mounts!.push(...await containerMounts(this, id, hc, Object.keys(config.Volumes ?? {}), rootfs));
+    return spec;
   }
 
-  private runtimeAlive(id: string): boolean {
+  /**
+   * `start`: mount the rootfs and start the container under a detached
+   * monitor that keeps its log, serves attach, and calls the exit hook.
+   * With `beforeStart`, the caller attaches while the process waits to
+   * start, so that it sees every byte (`run`, `start -a`).
+   */
+  async startContainer(idOrName: string, opts: { beforeStart?: (info: ContainerInfo) => Promise<void> | void; warn?: (m: string) => void } = {}): Promise<ContainerInfo> {
+    const row = await reconcile(this, findRow(this, idOrName));
+    if (!row) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+    if (row.status === 'running' || row.status === 'starting' || row.status === 'restarting') return infoOf(this, row);
+    if (row.status === 'removing' || row.status === 'creating') throw conflict('InvalidState', `container ${idOrName} is being ${row.status === 'removing' ? 'removed' : 'created'}`);
+    const claimed = this.db.prepare(`UPDATE containers SET status = 'starting', owner = ?, stopped_by_user = 0 WHERE id = ? AND status = ?`)
+      .run(selfOwner(), row.id, row.status).changes === 1;
+    if (!claimed) return this.container(row.id);
+    return this.launch(row, opts);
+  }
+
+  private async launch(row: ContainerRow, opts: { beforeStart?: (info: ContainerInfo) => Promise<void> | void; warn?: (m: string) => void }): Promise<ContainerInfo> {
+    const id = row.id;
+    const dir = join(this.root, 'containers', id);
+    const paths = containerPaths(dir, id);
+    const body = JSON.parse(row.body) as CreateBody;
+    const previous = row.status === 'restarting' ? 'exited' : row.status;
     try {
-      return this.runtime.stateOf(id).status !== 'stopped';
-    } catch {
-      return false;
+      const image = this.image(row.image_id);
+      mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+      // A runtime state left by an earlier run that was never settled goes first.
+      if (this.runtime.state.ids().includes(id)) await releaseRuntimeOnly(this, id);
+      mkdirSync(dirname(this.attachSocket(id)), { recursive: true, mode: 0o700 });
+      const hook = [...cliCommand(), '--root', this.root, '--run-root', this.runRoot, 'internal'];
+      const health = healthMonitor(this, id, body, hook);
+      await this.runtime.create({
+        id, bundle: paths.bundle, detach: true, warn: opts.warn,
+        monitor: {
+          logFile: paths.log,
+          attachSocket: this.attachSocket(id),
+          openStdin: body.OpenStdin ?? false,
+          stdinOnce: body.StdinOnce ?? false,
+          exitCommand: [...hook, 'exited', id],
+          ...(health ? { periodic: health } : {}),
+        },
+      });
+      const record = this.runtime.state.load(id);
+      this.db.prepare(`UPDATE containers SET pid = ?, boot_id = ? WHERE id = ?`).run(record.pid, bootId(), id);
+      if (opts.beforeStart) await opts.beforeStart(infoOf(this, { ...row, status: 'running', pid: record.pid }));
+      this.runtime.start(id);
+      this.db.prepare(`UPDATE containers SET status = 'running', owner = NULL, started_at = ?, error = '', oom_killed = 0, exit_code = 0 WHERE id = ? AND status = 'starting'`)
+        .run(new Date().toISOString(), id);
+    } catch (err) {
+      const exitCode = err instanceof BerthError ? err.exitStatus : 125;
+      await releaseRuntime(this, id).catch(() => {});
+      this.db.prepare(`UPDATE containers SET status = ?, owner = NULL, pid = 0, exit_code = ?, error = ? WHERE id = ? AND status = 'starting'`)
+        .run(previous === 'created' ? 'created' : 'exited', exitCode, err instanceof Error ? err.message : String(err), id);
+      throw err;
     }
+    return this.container(id);
+  }
+
+  /** `stop`: the stop signal, then SIGKILL after the timeout; the restart policy does not bring it back. */
+  async stopContainer(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerInfo> {
+    const info = await this.container(idOrName);
+    this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
+    if (info.state.Status === 'restarting') {
+      this.db.prepare(`UPDATE containers SET status = 'exited', owner = NULL WHERE id = ? AND status = 'restarting'`).run(info.id);
+      return this.container(info.id);
+    }
+    if (!info.state.Running) return info;
+    const timeout = opts.timeout ?? info.body.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
+    const signal = opts.signal ?? info.body.StopSignal ?? this.imageStopSignal(info) ?? 'SIGTERM';
+    this.signal(info, signal);
+    if (timeout < 0 ? await this.waitStopped(info.id, Infinity) : await this.waitStopped(info.id, timeout * 1000)) return this.container(info.id);
+    this.signal(info, 'SIGKILL', true);
+    await this.waitStopped(info.id, 10_000);
+    return this.container(info.id);
+  }
+
+  private imageStopSignal(info: ContainerInfo): string | undefined {
+    try {
+      return this.imageRunConfig(this.image(info.imageId)).StopSignal;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Send a signal; a paused container is thawed after, so that it can act on it. */
+  private signal(info: ContainerInfo, signal: string, all = false): void {
+    const n = signalNumber(signal);
+    try {
+      this.runtime.kill(info.id, n, all);
+      if (info.state.Paused) this.runtime.resume(info.id);
+    } catch (err) {
+      if (!(err instanceof BerthError && err.kind === 'conflict')) throw err;
+    }
+  }
+
+  /** `kill`: a signal (default SIGKILL) to a running container. */
+  async killContainer(idOrName: string, signal = 'SIGKILL'): Promise<ContainerInfo> {
+    const info = await this.container(idOrName);
+    if (!info.state.Running) throw conflict('NotRunning', `cannot kill container: ${idOrName}: container ${info.id} is not running`);
+    const n = signalNumber(signal);
+    // As Docker: an explicit SIGKILL is a stop the restart policy respects.
+    if (n === 9) this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
+    this.signal(info, signal);
+    return info;
+  }
+
+  async restartContainer(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerInfo> {
+    const info = await this.stopContainer(idOrName, opts);
+    return this.startContainer(info.id);
+  }
+
+  async pauseContainer(idOrName: string): Promise<void> {
+    const info = await this.container(idOrName);
+    if (info.state.Paused) throw conflict('AlreadyPaused', `cannot pause container ${info.id}: container is already paused`);
+    if (!info.state.Running) throw conflict('NotRunning', `cannot pause container ${info.id}: container is not running`);
+    this.runtime.pause(info.id);
+  }
+
+  async unpauseContainer(idOrName: string): Promise<void> {
+    const info = await this.container(idOrName);
+    if (!info.state.Paused) throw conflict('NotPaused', `cannot unpause container ${info.id}: container is not paused`);
+    this.runtime.resume(info.id);
+  }
+
+  /** Wait until the container is not running (or the time is up): true if it stopped. */
+  async waitStopped(id: string, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
+      const row = rowById(this, id);
+      if (!row) return true;
+      const settled = await reconcile(this, row);
+      if (!settled || !['running', 'starting'].includes(settled.status)) return true;
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, until - Date.now()))));
+    }
+  }
+
+  /** Wait until the container's record is gone (another process is removing it). */
+  async waitRemoved(id: string, ms: number): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (rowById(this, id)) {
+      const row = rowById(this, id);
+      if (row && !(await reconcile(this, row))) return true;
+      if (Date.now() >= until) return false;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return true;
+  }
+
+  /**
+   * `wait`: block until the container stops; its exit code. With
+   * 'next-exit' a stopped container is waited for its next run; with
+   * 'removed', until it is gone.
+   */
+  async waitContainer(idOrName: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): Promise<number> {
+    let info = await this.container(idOrName);
+    const id = info.id;
+    if (condition === 'next-exit') {
+      while (!info.state.Running) {
+        await new Promise((r) => setTimeout(r, 50));
+        info = await this.container(id);
+      }
+    }
+    for (;;) {
+      const row = rowById(this, id);
+      if (!row) {
+        if (condition === 'removed') return info.state.ExitCode;
+        throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+      }
+      const settled = await reconcile(this, row);
+      if (!settled) return info.state.ExitCode;
+      info = infoOf(this, settled);
+      const done = condition === 'removed' ? false : ['exited', 'created'].includes(settled.status) && !(condition === 'next-exit' && settled.status === 'created');
+      if (done) return info.state.ExitCode;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** `rm`: remove a stopped container (`force`: kill it first); `volumes`: its anonymous volumes too. */
+  async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
+    const info = await this.container(idOrName);
+    if (info.state.Running || info.state.Restarting) {
+      if (!opts.force) {
+        throw conflict('ContainerRunning', `cannot remove container "/${info.name}": container is ${info.state.Paused ? 'paused' : info.state.Status}: stop the container before removing or force remove`);
+      }
+      this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
+      if (info.state.Running) {
+        this.signal(info, 'SIGKILL', true);
+        await this.waitStopped(info.id, 10_000);
+      }
+    }
+    const row = rowById(this, info.id);
+    if (!row) return info.id;
+    if (this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = ?`).run(selfOwner(), info.id, row.status).changes !== 1) {
+      throw conflict('InvalidState', `cannot remove container "/${info.name}": it changed state meanwhile; try again`);
+    }
+    await this.purgeContainer(info.id, opts.volumes ?? false);
+    return info.id;
+  }
+
+  /** Everything of a container, gone: runtime state, mounts, volumes' use, directory, record. */
+  async purgeContainer(id: string, removeVolumes = true): Promise<void> {
+    await releaseRuntime(this, id);
+    const dir = join(this.root, 'containers', id);
+    unmountRootfs(dir);
+    releaseContainerVolumes(this, id, removeVolumes);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(this.attachSocket(id), { force: true });
+    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+  }
+
+  /**
+   * The exit hook (`berth internal exited <id>`), run by the container's
+   * monitor once it has written the exit file: settle the record, then
+   * remove the container (--rm) or apply its restart policy.
+   */
+  async containerExited(id: string): Promise<void> {
+    let row = await settleExit(this, id);
+    if (!row || row.status !== 'exited') return;
+    const body = JSON.parse(row.body) as CreateBody;
+    const hc = body.HostConfig ?? {};
+    if (hc.AutoRemove) {
+      if (this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = 'exited'`).run(selfOwner(), id).changes === 1) {
+        await this.purgeContainer(id, true);
+      }
+      return;
+    }
+    const policy = hc.RestartPolicy ?? { Name: 'no' };
+    const exitCode = row.exit_code ?? 0;
+    const wanted = row.stopped_by_user === 0 && (
+      policy.Name === 'always' || policy.Name === 'unless-stopped'
+      || (policy.Name === 'on-failure' && exitCode !== 0 && (!policy.MaximumRetryCount || row.restart_count < policy.MaximumRetryCount)));
+    if (!wanted) return;
+    // Docker's back-off: 100 ms, doubling with each restart in a row, at
+    // most a minute; a container that ran 10 s or more starts over at 100 ms.
+    const ran = Date.parse(row.finished_at ?? '') - Date.parse(row.started_at ?? '');
+    const streak = ran >= 10_000 ? 0 : row.restart_count;
+    const delay = Math.min(100 * 2 ** Math.min(streak, 10), 60_000);
+    if (this.db.prepare(`UPDATE containers SET status = 'restarting', owner = ?, restart_count = restart_count + 1 WHERE id = ? AND status = 'exited' AND stopped_by_user = 0`)
+      .run(selfOwner(), id).changes !== 1) return;
+    await new Promise((r) => setTimeout(r, delay));
+    row = rowById(this, id);
+    // A stop, rm or start meanwhile takes precedence.
+    if (!row || row.status !== 'restarting' || row.owner !== selfOwner()) return;
+    this.db.prepare(`UPDATE containers SET status = 'starting' WHERE id = ? AND status = 'restarting'`).run(id);
+    await this.launch({ ...row, status: 'restarting' }, {});
+  }
+
+  async renameContainer(idOrName: string, newName: string): Promise<void> {
+    if (!NAME_PATTERN.test(newName)) throw invalid('InvalidName', `Invalid container name (${newName}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    const info = await this.container(idOrName);
+    const name = newName.replace(/^\//, '');
+    if (name === info.name) throw invalid('SameName', `Renaming a container with the same name as its current name`);
+    try {
+      this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, info.id);
+    } catch (err) {
+      if (/UNIQUE constraint failed/.test(String(err))) throw conflict('NameInUse', `Error when allocating new name: Conflict. The container name "/${name}" is already in use`);
+      throw err;
+    }
+  }
+
+  /** Change a container's stored create body in one transaction (`update`). */
+  async updateContainerBody(idOrName: string, mutate: (body: CreateBody) => void): Promise<ContainerInfo> {
+    const { id } = await this.container(idOrName);
+    this.db.transaction(() => {
+      const row = rowById(this, id);
+      if (!row) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+      const body = JSON.parse(row.body) as CreateBody;
+      mutate(body);
+      this.db.prepare('UPDATE containers SET body = ? WHERE id = ?').run(JSON.stringify(body), id);
+    }).immediate();
+    return this.container(id);
+  }
+
+  /** Run `fn` with the container's rootfs mounted; a mount made for it is undone after. */
+  async withRootfs<T>(id: string, fn: (rootfs: string) => Promise<T> | T): Promise<T> {
+    const row = rowById(this, id);
+    if (!row) throw notFound('ContainerNotFound', `No such container: ${id}`);
+    const dir = join(this.root, 'containers', id);
+    const rootfs = containerPaths(dir, id).rootfs;
+    if (isMountPoint(rootfs)) return fn(rootfs);
+    const image = this.image(row.image_id);
+    mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+    try {
+      return await fn(rootfs);
+    } finally {
+      // The container may have been started meanwhile: its mount is its own then.
+      const now = rowById(this, id);
+      if (!now || !['running', 'starting', 'restarting'].includes(now.status)) unmountRootfs(dir);
+    }
+  }
+
+  /**
+   * `exec`: another process in a running container, in all of its
+   * namespaces and its cgroup; the user is resolved in the container's own
+   * passwd and group files. Detached: undefined, nobody waits.
+   */
+  async execInContainer(idOrName: string, opts: {
+    cmd: string[]; env?: string[]; user?: string; workdir?: string; tty?: boolean; detach?: boolean;
+    stdio?: ExecOptions['stdio'];
+  }): Promise<number | undefined> {
+    const info = await this.container(idOrName);
+    if (!info.state.Running) throw conflict('NotRunning', `container ${info.id} is not running`);
+    if (info.state.Paused) throw conflict('Paused', `container ${info.id} is paused, unpause the container before exec`);
+    if (opts.cmd.length === 0) throw invalid('NoCommand', 'exec: no command given');
+    if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw invalid('InvalidWorkdir', `the working directory '${opts.workdir}' is invalid, it needs to be an absolute path`);
+    const rootfs = containerPaths(info.dir, info.id).rootfs;
+    const user = opts.user !== undefined ? resolveUser(rootfs, opts.user) : undefined;
+    const result = await this.runtime.exec({
+      id: info.id, args: opts.cmd, env: [...(opts.tty ? ['TERM=xterm'] : []), ...(opts.env ?? [])],
+      ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
+      ...(user ? { user } : {}), tty: opts.tty ?? false, detach: opts.detach ?? false,
+      ...(opts.stdio ? { stdio: opts.stdio } : {}),
+    });
+    return result?.status;
+  }
+
+  /** `container prune`: every stopped container. */
+  async pruneContainers(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const c of await this.listContainers()) {
+      if (c.state.Status !== 'exited' && c.state.Status !== 'created') continue;
+      try {
+        removed.push(await this.removeContainer(c.id, { volumes: false }));
+      } catch (err) {
+        if (!(err instanceof BerthError)) throw err;
+      }
+    }
+    return removed;
   }
 
   /** Image IDs used by containers (an image in use is not removed without force). */
@@ -217,6 +576,15 @@ export class Engine {
     }
   }
 }
+
+/** Clear a runtime state without touching the rootfs mount (a start is about to use it). */
+async function releaseRuntimeOnly(engine: Engine, id: string): Promise<void> {
+  try {
+    await engine.runtime.delete(id, true);
+  } catch { /* a half-made state */ }
+  rmSync(engine.runtime.state.dir(id), { recursive: true, force: true });
+}
+
 
 /**
  * Docker creates a missing working directory. Each component is created only

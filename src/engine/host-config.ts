@@ -23,7 +23,7 @@ export interface MountSpec {
   Source?: string;
   Target: string;
   ReadOnly?: boolean;
-  BindOptions?: { Propagation?: string; CreateMountpoint?: boolean };
+  BindOptions?: { Propagation?: string; CreateMountpoint?: boolean; NonRecursive?: boolean };
   VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; Subpath?: string };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
 }

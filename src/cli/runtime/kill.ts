@@ -1,19 +1,9 @@
 import type { Command } from 'commander';
-import { constants } from 'node:os';
-import { invalid } from '../../util/errors.js';
+import { signalNumber } from '../../runtime/signals.js';
 import type { RuntimeContext } from './index.js';
 
-/** "KILL", "SIGKILL", "kill" or "9" → a signal Node accepts. */
-export function parseSignal(text: string): NodeJS.Signals | number {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    if (n < 1 || n > 64) throw invalid('InvalidSignal', `invalid signal "${text}"`);
-    return n;
-  }
-  const name = (text.toUpperCase().startsWith('SIG') ? text.toUpperCase() : `SIG${text.toUpperCase()}`) as NodeJS.Signals;
-  if (!(name in constants.signals)) throw invalid('InvalidSignal', `invalid signal "${text}"`);
-  return name;
-}
+/** "KILL", "SIGKILL", "kill" or "9" → the signal's number. */
+export const parseSignal = signalNumber;
 
 export function registerKill(cmd: Command, ctx: RuntimeContext): void {
   cmd.command('kill')

@@ -1,0 +1,66 @@
+// What `create` and `run` share: every flag group, and turning the command
+// line into a create body and a new container (pulling the image first when
+// the --pull policy says so).
+import type { Command } from 'commander';
+import { invalid } from '../../util/errors.js';
+import { parsePlatform } from '../../image/manifest.js';
+import type { CreateBody } from '../../engine/host-config.js';
+import type { CliContext } from '../context.js';
+import { progressView } from '../image/progress.js';
+import { processFlags } from './flags-process.js';
+import { hostFlags } from './flags-host.js';
+import { storageFlags } from './flags-storage.js';
+import { healthFlags } from './flags-health.js';
+import type { ParsedFlags } from './flags.js';
+
+const GROUPS = [processFlags, hostFlags, storageFlags, healthFlags];
+
+export function addCreateFlags(cmd: Command): Command {
+  let c = cmd
+    .argument('<image>', 'image name or ID (pulled when missing)')
+    .argument('[command...]', 'command and arguments (default: the image\'s Entrypoint and Cmd)')
+    .helpOption('--help', 'display help for command')
+    .option('--name <name>', 'container name')
+    .option('--platform <os/arch>', 'platform of the image to pull')
+    .option('--pull <policy>', 'missing, always or never', 'missing')
+    .option('-q, --quiet', 'say nothing while pulling')
+    .passThroughOptions();
+  for (const group of GROUPS) c = group.add(c);
+  return c;
+}
+
+export interface CreateFlags { name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
+
+export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags): Promise<{ id: string; name: string; body: CreateBody }> {
+  if (!['missing', 'always', 'never'].includes(opts.pull)) throw invalid('InvalidFlag', `--pull: "${opts.pull}" is not one of missing, always, never`);
+  const body: CreateBody = { Image: image };
+  if (command.length) body.Cmd = command;
+  for (const group of GROUPS) group.apply(opts, body);
+  const engine = ctx.engine();
+  const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
+  const view = progressView(process.stderr, opts.quiet ?? false);
+  const say = (text: string) => { if (!opts.quiet) process.stderr.write(text); };
+  if (opts.pull === 'always') {
+    await engine.pull(image, { ...(platform ? { platform } : {}), onProgress: (p) => view.update(p) });
+    view.stop();
+  }
+  const created = await engine.createContainer(body, {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(platform ? { platform } : {}),
+    warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
+    ...(opts.pull === 'never' ? {} : {
+      onPull: {
+        start: (ref: string) => say(`Unable to find image '${ref}' locally\n`),
+        options: {
+          onStart: (ref: { tag?: string; digest?: string; repository: string }) => say(`${ref.tag ?? ref.digest}: Pulling from ${ref.repository}\n`),
+          onProgress: (p: Parameters<typeof view.update>[0]) => view.update(p),
+        },
+        done: (r: { digest: string }) => {
+          view.stop();
+          say(`Digest: ${r.digest}\nStatus: Downloaded newer image for ${image}\n`);
+        },
+      },
+    }),
+  });
+  return { ...created, body };
+}

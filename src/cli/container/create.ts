@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { addCreateFlags, createFromCli, type CreateFlags } from './create-common.js';
+import type { ParsedFlags } from './flags.js';
+
+export function registerCreate(parent: Command, ctx: CliContext): Command {
+  return addCreateFlags(parent.command('create').description('create a new container from an image, without starting it'))
+    .action(async (image: string, command: string[], opts: CreateFlags & ParsedFlags) => {
+      const { id } = await createFromCli(ctx, image, command, opts);
+      process.stdout.write(`${id}\n`);
+    });
+}
