@@ -28,7 +28,9 @@ const namespace = z.object({
   path: z.string().optional(),
 });
 
-const rlimit = z.object({ type: z.string(), soft: z.number().int().min(0), hard: z.number().int().min(0) });
+// uint64: RLIM_INFINITY (2^64-1) is beyond a safe integer, and is what "unlimited" is.
+const rlimitValue = z.number().min(0).refine(Number.isInteger, 'expected an integer');
+const rlimit = z.object({ type: z.string(), soft: rlimitValue, hard: rlimitValue });
 
 const capabilities = z.object({
   bounding: z.array(z.string()).optional(),

@@ -31,22 +31,26 @@ import { systemError } from '../../util/errors.js';
 import type { LinuxSeccomp, LinuxSyscall, SeccompAction, SeccompArch } from './types.js';
 
 /** A condition of the profile: all of its parts must hold (includes) or any excludes. */
-interface DockerFilter {
+export interface DockerFilter {
   caps?: string[];
   arches?: string[];        // libseccomp's names: amd64, x86, x32, arm64, arm, s390x, …
   minKernel?: string;
 }
 
-interface DockerSyscall extends LinuxSyscall {
+export interface DockerSyscall extends LinuxSyscall {
   comment?: string;
   includes?: DockerFilter;
   excludes?: DockerFilter;
 }
 
-interface DockerProfile {
+/** A profile in Docker's format (`--security-opt seccomp=profile.json`). */
+export interface DockerProfile {
   defaultAction: SeccompAction;
-  defaultErrnoRet: number;
-  archMap: { architecture: SeccompArch; subArchitectures: SeccompArch[] | null }[];
+  defaultErrnoRet?: number;
+  archMap?: { architecture: SeccompArch; subArchitectures: SeccompArch[] | null }[];
+  /** The older format: architectures as they are, no archMap. */
+  architectures?: SeccompArch[];
+  flags?: LinuxSeccomp['flags'];
   syscalls: DockerSyscall[];
 }
 
@@ -289,16 +293,21 @@ export interface DockerSeccompOptions {
  * kernel: what moby writes into config.json's `linux.seccomp`.
  */
 export function dockerDefaultSeccomp(caps: readonly string[], opts: DockerSeccompOptions = {}): LinuxSeccomp {
+  return resolveDockerProfile(PROFILE, caps, opts);
+}
+
+/** Any profile in Docker's format, resolved as Docker resolves its default one (setupSeccomp). */
+export function resolveDockerProfile(profile: DockerProfile, caps: readonly string[], opts: DockerSeccompOptions = {}): LinuxSeccomp {
   const arch = mobyArchName(opts.arch ?? process.arch);
   const kernel = parseKernel(opts.kernelVersion ?? release());
   const bounding = new Set(caps);
 
-  const architectures: SeccompArch[] = [];
-  const entry = PROFILE.archMap.find((a) => a.architecture === SECCOMP_ARCH[arch]);
+  const architectures: SeccompArch[] = [...(profile.architectures ?? [])];
+  const entry = profile.archMap?.find((a) => a.architecture === SECCOMP_ARCH[arch]);
   if (entry) architectures.push(entry.architecture, ...(entry.subArchitectures ?? []));
 
   const syscalls: LinuxSyscall[] = [];
-  for (const call of PROFILE.syscalls) {
+  for (const call of profile.syscalls) {
     const { includes: inc = {}, excludes: exc = {} } = call;
     // Excluded when any excluded arch or cap matches, or the kernel is new enough.
     if (exc.arches?.includes(arch)) continue;
@@ -316,9 +325,10 @@ export function dockerDefaultSeccomp(caps: readonly string[], opts: DockerSeccom
   }
 
   return {
-    defaultAction: PROFILE.defaultAction,
-    defaultErrnoRet: PROFILE.defaultErrnoRet,
-    ...(architectures.length > 0 ? { architectures } : {}),
+    defaultAction: profile.defaultAction,
+    ...(profile.defaultErrnoRet !== undefined ? { defaultErrnoRet: profile.defaultErrnoRet } : {}),
+    ...(architectures.length > 0 ? { architectures: [...new Set(architectures)] } : {}),
+    ...(profile.flags?.length ? { flags: [...profile.flags] } : {}),
     syscalls,
   };
 }
