@@ -1,7 +1,8 @@
 // `import --change` and `commit --change`: the Dockerfile instructions that
-// only touch an image's config (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER,
-// VOLUME, WORKDIR, STOPSIGNAL), applied as Docker applies them.
+// only touch an image's config (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK,
+// LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL), applied as Docker applies them.
 import { invalid } from '../util/errors.js';
+import { parseGoDuration } from '../util/duration.js';
 
 export interface ConfigChanges {
   Cmd?: string[];
@@ -13,6 +14,7 @@ export interface ConfigChanges {
   Volumes?: Record<string, Record<string, never>>;
   WorkingDir?: string;
   StopSignal?: string;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number };
 }
 
 /** JSON form (`["a","b"]`) or shell form (`a b` → `/bin/sh -c "a b"`). */
@@ -51,6 +53,51 @@ function keyValues(text: string, instruction: string): [string, string][] {
     pairs.push([m[1]!, value]);
   }
   return pairs;
+}
+
+/**
+ * `HEALTHCHECK [--interval=D] [--timeout=D] [--start-period=D]
+ * [--start-interval=D] [--retries=N] CMD command` or `HEALTHCHECK NONE`, as
+ * the Dockerfile parser reads it: shell form → CMD-SHELL, JSON form → CMD.
+ */
+function healthcheck(text: string): NonNullable<ConfigChanges['Healthcheck']> {
+  const bad = (why: string) => invalid('InvalidChange', `--change "HEALTHCHECK ${text}": ${why}`);
+  let rest = text.trim();
+  const flags = new Map<string, string>();
+  for (let m; (m = /^--([a-z-]+)=(\S*)\s*/.exec(rest)); rest = rest.slice(m[0].length)) flags.set(m[1]!, m[2]!);
+  const [, kind = '', args = ''] = /^(\S*)\s*([\s\S]*)$/.exec(rest)!;
+  if (kind.toUpperCase() === 'NONE') {
+    if (args !== '' || flags.size > 0) throw bad('HEALTHCHECK NONE takes no arguments');
+    return { Test: ['NONE'] };
+  }
+  if (kind.toUpperCase() !== 'CMD') throw bad(kind ? `Unknown type "${kind.toUpperCase()}" in HEALTHCHECK (try CMD)` : 'HEALTHCHECK requires at least one argument');
+  for (const name of flags.keys()) {
+    if (!['interval', 'timeout', 'start-period', 'start-interval', 'retries'].includes(name)) throw bad(`unknown flag: --${name}`);
+  }
+  const interval = (name: string): number => {
+    const value = flags.get(name);
+    if (!value) return 0;
+    let ns: number;
+    try {
+      ns = parseGoDuration(value);
+    } catch (err) {
+      throw bad((err as Error).message);
+    }
+    if (ns !== 0 && ns < 1_000_000) throw bad(`Interval "${name}" cannot be less than 1ms`);
+    return ns;
+  };
+  const retriesText = flags.get('retries') ?? '';
+  if (retriesText !== '' && !/^[-+]?\d+$/.test(retriesText)) throw bad(`strconv.ParseInt: parsing "${retriesText}": invalid syntax`);
+  const retries = retriesText === '' ? 0 : Number(retriesText);
+  if (retries < 0) throw bad(`--retries cannot be negative (${retries})`);
+  const json = args.trim().startsWith('[');
+  const command = json ? commandForm(args, 'HEALTHCHECK CMD') : [args.trim()];
+  if (command.length === 0 || command[0] === '') throw bad('Missing command after HEALTHCHECK CMD');
+  return {
+    Test: [json ? 'CMD' : 'CMD-SHELL', ...command],
+    Interval: interval('interval'), Timeout: interval('timeout'), StartPeriod: interval('start-period'),
+    StartInterval: interval('start-interval'), Retries: retries,
+  };
 }
 
 export function applyChanges<T extends ConfigChanges>(config: T, changes: readonly string[]): T {
@@ -93,8 +140,9 @@ export function applyChanges<T extends ConfigChanges>(config: T, changes: readon
       case 'USER': out.User = arg.trim(); break;
       case 'WORKDIR': out.WorkingDir = arg.trim(); break;
       case 'STOPSIGNAL': out.StopSignal = arg.trim(); break;
+      case 'HEALTHCHECK': out.Healthcheck = healthcheck(arg); break;
       default:
-        throw invalid('InvalidChange', `--change "${change}": ${instruction} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL)`);
+        throw invalid('InvalidChange', `--change "${change}": ${instruction} is not supported (CMD, ENTRYPOINT, ENV, EXPOSE, HEALTHCHECK, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL)`);
     }
   }
   return out;

@@ -6,6 +6,7 @@ import {
 } from '../../src/engine/health.js';
 import { healthConfigFromFlags } from '../../src/cli/container/flags-health.js';
 import type { HealthLogEntry } from '../../src/engine/container-info.js';
+import { applyChanges, type ConfigChanges } from '../../src/image/changes.js';
 
 const S = 1_000_000_000;
 const MS = 1_000_000;
@@ -168,4 +169,27 @@ test('ps shows the health as Docker does', () => {
   assert.equal(healthStatusText({ Status: 'starting', FailingStreak: 0, Log: [] }), 'health: starting');
   assert.equal(healthStatusText({ Status: 'healthy', FailingStreak: 0, Log: [] }), 'healthy');
   assert.equal(healthStatusText({ Status: 'unhealthy', FailingStreak: 3, Log: [] }), 'unhealthy');
+});
+
+test('--change HEALTHCHECK reads as the Dockerfile parser reads it', () => {
+  const shell = applyChanges<ConfigChanges>({}, ['HEALTHCHECK --interval=5s --timeout=3s --retries=4 CMD wget -q -O- localhost || exit 1']);
+  assert.deepEqual(shell.Healthcheck, {
+    Test: ['CMD-SHELL', 'wget -q -O- localhost || exit 1'], Interval: 5 * S, Timeout: 3 * S, StartPeriod: 0, StartInterval: 0, Retries: 4,
+  });
+  const json = applyChanges<ConfigChanges>({}, ['HEALTHCHECK --start-period=1m --start-interval=500ms CMD ["/bin/check", "--fast"]']);
+  assert.deepEqual(json.Healthcheck?.Test, ['CMD', '/bin/check', '--fast']);
+  assert.equal(json.Healthcheck?.StartPeriod, 60 * S);
+  assert.equal(json.Healthcheck?.StartInterval, 500 * MS);
+  assert.deepEqual(applyChanges<ConfigChanges>({ Healthcheck: { Test: ['CMD', 'x'] } }, ['HEALTHCHECK NONE']).Healthcheck, { Test: ['NONE'] });
+});
+
+test('a bad --change HEALTHCHECK is refused and says why', () => {
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK NONE --interval=1s']), /HEALTHCHECK NONE takes no arguments/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --interval=1s NONE']), /HEALTHCHECK NONE takes no arguments/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK RUN true']), /Unknown type "RUN" in HEALTHCHECK \(try CMD\)/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK CMD']), /Missing command after HEALTHCHECK CMD/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --interval=5 CMD true']), /time: missing unit in duration "5"/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --timeout=10us CMD true']), /Interval "timeout" cannot be less than 1ms/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --retries=-1 CMD true']), /--retries cannot be negative \(-1\)/);
+  assert.throws(() => applyChanges({}, ['HEALTHCHECK --every=1s CMD true']), /unknown flag: --every/);
 });
