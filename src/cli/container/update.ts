@@ -16,7 +16,7 @@ export function registerUpdate(program: Command, ctx: CliContext): Command {
     .action(async (names: string[], opts: Record<string, unknown>) => {
       const req: UpdateRequest = resourcesFromFlags(opts);
       if (typeof opts.restart === 'string') req.RestartPolicy = parseRestartPolicy(opts.restart);
-      if (Object.keys(req).length === 0) throw invalid('NoUpdateFlags', 'you must provide one or more flags when using this command');
+      if (Object.keys(req).length === 0) throw invalid('NoUpdateFlags', 'You must provide one or more flags when using this command.');
       // A bad value is the command line's fault (125), not any one container's.
       validateHostConfig(req, { update: true });
       const engine = ctx.engine();
