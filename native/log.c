@@ -107,18 +107,38 @@ static void out_escaped(struct out *o, const unsigned char *s, size_t len)
 	out_put(o, (const char *)s + start, len - start);
 }
 
+/*
+ * RFC 3339 in UTC, by hand: gmtime_r and strftime would link glibc's
+ * time zone and locale code into the helper (160 kB of text). The civil
+ * date from a day count is Howard Hinnant's days_from_civil, reversed.
+ */
+static int rfc3339(const struct timespec *ts, char *buf, size_t size)
+{
+	long long days = ts->tv_sec / 86400, secs = ts->tv_sec % 86400;
+	long long era, doe, yoe, doy, mp, y, m, d;
+
+	days += 719468;
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y = yoe + era * 400 + (m <= 2);
+	return snprintf(buf, size, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%09ldZ",
+			y, m, d, secs / 3600, secs / 60 % 60, secs % 60, ts->tv_nsec);
+}
+
 static void entry(int stream, const char *data, size_t len)
 {
 	struct out o = { .n = 0 };
 	struct timespec ts;
-	struct tm tm;
 	char stamp[64];
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = (int)strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-	n += snprintf(stamp + n, sizeof stamp - n, ".%09ldZ", ts.tv_nsec);
+	n = rfc3339(&ts, stamp, sizeof stamp);
 	out_put(&o, "{\"log\":\"", 8);
 	out_escaped(&o, (const unsigned char *)data, len);
 	out_put(&o, stream == 1 ? "\",\"stream\":\"stdout\",\"time\":\""

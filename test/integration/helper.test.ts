@@ -305,6 +305,38 @@ describe('berth-helper', { skip, timeout: 120_000 }, () => {
     assert.equal(r.reports[0], 'error 1 22 MONITOR_EXIT_FILE op out of phase order');
   });
 
+  test('the kept-output ops are checked with the plan: stdin needs clients, a terminal one consumer, commands absolute paths', async () => {
+    const cases: [PlanOp[], boolean, RegExp][] = [
+      [[{ op: 'monitorLogFile', path: join(work, 'x.log') }, { op: 'monitorOpenStdin', stdinOnce: false }], false, /MONITOR_OPEN_STDIN needs MONITOR_ATTACH_SOCKET/],
+      [[{ op: 'monitorLogFile', path: join(work, 'x.log') }, { op: 'monitorRelayTerminal' }], true, /TERMINAL needs exactly one of/],
+      [[{ op: 'monitorRelayTerminal' }], false, /TERMINAL needs exactly one of/],
+      [[{ op: 'monitorExitCommand', argv: ['true'] }], false, /^error 0 22 MONITOR_EXIT_COMMAND a command needs an absolute path first/],
+      [[{ op: 'monitorPeriodicCommand', intervalNs: 0n, argv: ['/bin/true'] }], false, /^error 0 22 MONITOR_PERIODIC_COMMAND a zero interval/],
+      [[{ op: 'monitorLogFile', path: '/a' }, { op: 'monitorLogFile', path: '/b' }], false, /^error 1 22 MONITOR_LOG_FILE op given twice/],
+      [[{ op: 'monitorAttachSocket', path: join(work, 'x'.repeat(110)) }], false, /^error 0 36 MONITOR_ATTACH_SOCKET .* at most 107 bytes/],
+    ];
+    for (const [monitor, terminal, message] of cases) {
+      const r = await run(containerPlan({ argv: ['/bin/true'], monitor, afterPivot: terminal ? [{ op: 'terminal' }] : [] }));
+      assert.equal(r.code, 125, monitor.map((o) => o.op).join(' '));
+      assert.match(r.reports[0] ?? '', message);
+      assert.equal(r.reports.length, 1);
+    }
+    assert.equal(existsSync(join(work, 'x.log')), false, 'nothing was opened');
+  });
+
+  test('with a log file the caller\'s stdio never reaches the container: output goes to the log, stdin is /dev/null', async () => {
+    const log = join(work, 'caller-stdio.log');
+    const h = startHelper(containerPlan({ argv: ['/bin/sh', '-c', 'cat; echo out; echo err >&2; readlink /proc/self/fd/0'], monitor: [{ op: 'monitorLogFile', path: log }] }), 'pipe');
+    (h.proc.stdin as Writable).end('from the caller\n');
+    const { code } = await h.done;
+    assert.equal(code, 0);
+    assert.deepEqual([h.stdout(), h.stderr()], ['', '']);
+    const entries = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { log: string; stream: string });
+    // Each stream in order; between them, order is what the monitor read first.
+    assert.deepEqual(entries.filter((e) => e.stream === 'stdout').map((e) => e.log), ['out\n', '/dev/null\n']);
+    assert.deepEqual(entries.filter((e) => e.stream === 'stderr').map((e) => e.log), ['err\n']);
+  });
+
   test('without a report channel (fd 4 closed) it still runs the container', async () => {
     const h = spawn(HELPER, [], { stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'ignore'], env: { ...process.env, [MARK]: '1' } });
     (h.stdio[3] as Writable).end(encodePlan(containerPlan({ argv: ['/bin/sh', '-c', 'echo ok; exit 4'] })));
@@ -621,5 +653,27 @@ sys.stdout.write(msg.decode() + "|" + out.decode())
     const { code } = await h.done;
     assert.equal(code, 137);
     assert.ok(rss < 1024, `monitor VmRSS ${rss} kB`);
+  });
+
+  test('a monitor that keeps a log and serves attach clients stays small too', async (t) => {
+    const monitor: PlanOp[] = [
+      { op: 'monitorLogFile', path: join(work, 'small.log') },
+      { op: 'monitorOpenStdin', stdinOnce: false },
+      { op: 'monitorAttachSocket', path: join(work, 'small.sock') },
+      { op: 'monitorPeriodicCommand', intervalNs: 3_600_000_000_000n, argv: ['/bin/true'] },
+      { op: 'monitorExitCommand', argv: ['/bin/true'] },
+    ];
+    const h = startHelper(containerPlan({ argv: ['/bin/sh', '-c', 'seq 1 10000; exec sleep 100'], monitor }));
+    const pid = Number((await h.waitFor(/^created (\d+)$/))[1]);
+    await h.waitFor(/^started$/);
+    await settle(() => readFileSync(join(work, 'small.log'), 'utf8').includes('"10000\\n"'));
+    const rollup = readFileSync(`/proc/${h.proc.pid}/smaps_rollup`, 'utf8');
+    const kb = (name: string) => Number(rollup.match(new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm'))![1]);
+    t.diagnostic(`monitor Rss ${kb('Rss')} kB, anonymous ${kb('Anonymous')} kB`);
+    process.kill(pid, 'SIGKILL');
+    const { code } = await h.done;
+    assert.equal(code, 137);
+    assert.ok(kb('Rss') < 1024, `monitor Rss ${kb('Rss')} kB`);
+    assert.ok(kb('Anonymous') < 256, `monitor anonymous memory ${kb('Anonymous')} kB`);
   });
 });
