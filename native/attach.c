@@ -12,6 +12,9 @@
  * Writes to clients block (a slow client slows the container's output, as
  * a slow terminal would); a client that went away is dropped on EPIPE or
  * ECONNRESET and never ends the monitor (SIGPIPE is ignored, MSG_NOSIGNAL).
+ * A client that takes nothing for CLIENT_STALL_SECONDS (a stopped `attach`,
+ * ctrl-z) is dropped too: it must not hold the container's output, nor its
+ * exit status, for ever.
  *
  * Stdin never blocks the monitor: the container may be blocked writing
  * output the monitor must read. Bytes for stdin wait in one small buffer
@@ -30,6 +33,7 @@
 #include "plan.h"
 
 #define ATTACH_MAX 16
+#define CLIENT_STALL_SECONDS 10
 
 enum { FRAME_STDIN = 0, FRAME_CLOSE_STDIN = 1, FRAME_RESIZE = 2 };
 
@@ -226,6 +230,7 @@ static void accept_clients(void)
 	int fd;
 
 	while ((fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		struct timeval stall = { .tv_sec = CLIENT_STALL_SECONDS };
 		struct client *c = NULL;
 
 		for (int i = 0; i < ATTACH_MAX && !c; i++)
@@ -235,6 +240,7 @@ static void accept_clients(void)
 			close(fd);	/* full: refused */
 			continue;
 		}
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &stall, sizeof stall);
 		*c = (struct client){ .fd = fd };
 	}
 }

@@ -259,6 +259,22 @@ test('two clients at once see the same output; one that leaves mid-stream harms 
   await runtime.delete(c.id);
 });
 
+test('a client that stops reading is dropped, and neither the other clients nor the exit status wait for it', async () => {
+  const c = await create('head -c 4000000 /dev/zero; echo done');
+  const reading = await client(c);
+  // Never finishes a write: the client stops reading its socket, as a stopped `attach` would.
+  const stuck = new (await import('node:stream')).Writable({ highWaterMark: 1, write: () => {} });
+  const stopped = await attach(c.socket, { stdout: stuck, stderr: stuck, tty: false });
+  runtime.start(c.id);
+  const exit = await reading.done;
+  assert.ok(exit && exit !== 'detached' && exit.status === 0);
+  assert.equal(reading.out().length, 4000000 + 5);
+  assert.ok(runtime.state.exitInfo(c.id));
+  stopped.close(); // it never reads again, so it would never see the monitor go
+  assert.equal(await stopped.done, 'detached');
+  await runtime.delete(c.id);
+});
+
 test('the exit command runs detached once the exit file exists', async () => {
   const id = nextId();
   const copy = join(root, `${id}-exit-copy`);
