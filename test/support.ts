@@ -130,3 +130,35 @@ function safeList(dir: string): string[] {
 export function cleanup(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
+
+/**
+ * A berth root of its own with the built-in busybox image imported, and the
+ * CLI bound to it: what every test of images' containers starts from.
+ */
+export function imageRoot(name: string): { root: string; dataRoot: string; runRoot: string; b: (...args: string[]) => ReturnType<typeof berth>; removeAll: () => void } {
+  const root = tempRoot(name);
+  const dataRoot = join(root, 'data');
+  const runRoot = join(root, 'run');
+  const b = (...args: string[]) => berth(['--root', dataRoot, '--run-root', runRoot, ...args]);
+  const tarball = join(root, 'busybox.tar');
+  execFileSync('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', busyboxRootfs(), '-cf', tarball, '.']);
+  const r = b('import', '--epoch', '--change', 'CMD ["sh"]', tarball, 'busybox:latest');
+  if (r.status !== 0) throw new Error(`importing busybox failed: ${r.stderr}`);
+  rmSync(tarball);
+  const removeAll = () => {
+    const ids = b('ps', '-a', '-q', '--no-trunc').stdout.split('\n').filter(Boolean);
+    if (ids.length) b('rm', '-f', '-v', ...ids);
+  };
+  return { root, dataRoot, runRoot, b, removeAll };
+}
+
+/** Poll until `check` holds (or throw after `ms`): for states that another process brings about. */
+export async function eventually<T>(check: () => T | undefined | false, ms = 10_000, what = 'the condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -66,4 +66,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`berth logs c | head`) ends the command quietly, as in Docker.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 process.exitCode = await main(process.argv);
