@@ -9,11 +9,12 @@ import { createGzip } from 'node:zlib';
 import { invalid } from '../util/errors.js';
 import { Hasher } from './digest.js';
 import { detectCompression, decompressor } from './compression.js';
-import { MediaType, hostPlatform } from './manifest.js';
-import { applyChanges, type ConfigChanges } from './changes.js';
+import { MediaType, hostPlatform, type ImageConfig, type RunConfig } from './manifest.js';
+import { applyChanges } from './changes.js';
 import { parseReference, formatReference } from './reference.js';
 import type { ImageStores } from './pull.js';
-import type { Image } from './images.js';
+import type { Image, ImageLayer } from './images.js';
+import type { ChainId } from './layers.js';
 
 export interface ImportOptions {
   /** Name to tag the image with (`busybox:latest`). */
@@ -44,10 +45,29 @@ async function decompressed(source: Readable): Promise<Readable> {
 
 export async function importRootfs(stores: ImageStores, source: Readable | string, opts: ImportOptions = {}): Promise<Image> {
   const input = typeof source === 'string' ? createReadStream(source) : source;
-  const tmp = mkdtempSync(join(stores.content.root, 'ingest', 'import-'));
+  const layer = await storeLayer(stores, await decompressed(input), undefined);
+  const created = opts.created ?? new Date().toISOString();
+  const platform = hostPlatform();
+  return storeImage(stores, {
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant ? { variant: platform.variant } : {}),
+    created,
+    config: applyChanges<RunConfig>({}, opts.changes ?? []),
+    rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    history: [{ created, created_by: 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
+  }, [layer], opts.reference);
+}
+
+/**
+ * A plain layer tar into the stores: its blob (gzip-compressed) in the
+ * content store and its unpacked form on top of `parent` in the layer store,
+ * each reused if already there.
+ */
+export async function storeLayer(stores: ImageStores, tarStream: Readable, parent: ChainId | undefined): Promise<ImageLayer> {
+  const tmp = mkdtempSync(join(stores.content.root, 'ingest', 'layer-'));
   try {
     const blobPath = join(tmp, 'layer.tar.gz');
-    const tarStream = await decompressed(input);
     const plain = new Hasher();
     const compressed = new Hasher();
     await pipeline(
@@ -59,48 +79,39 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
       createWriteStream(blobPath),
     );
     const diffId = plain.digest();
-    const blobDigest = compressed.digest();
-    const blobSize = compressed.size;
-    if (!stores.content.has(blobDigest)) await stores.content.ingest(createReadStream(blobPath), { digest: blobDigest, size: blobSize });
-    const layerMediaType = MediaType.ociLayerGzip;
-    if (!stores.layers.has(stores.layers.chainId(undefined, diffId))) {
-      await stores.layers.apply(stores.content.path(blobDigest), layerMediaType, undefined, diffId);
+    const digest = compressed.digest();
+    const size = compressed.size;
+    if (!stores.content.has(digest)) await stores.content.ingest(createReadStream(blobPath), { digest, size });
+    const mediaType = MediaType.ociLayerGzip;
+    if (!stores.layers.has(stores.layers.chainId(parent, diffId))) {
+      await stores.layers.apply(stores.content.path(digest), mediaType, parent, diffId);
     }
-
-    const created = opts.created ?? new Date().toISOString();
-    const platform = hostPlatform();
-    const runConfig = applyChanges<ConfigChanges>({}, opts.changes ?? []);
-    const config = {
-      architecture: platform.architecture,
-      os: platform.os,
-      ...(platform.variant ? { variant: platform.variant } : {}),
-      created,
-      config: runConfig,
-      rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created, created_by: 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
-    };
-    const configBytes = Buffer.from(JSON.stringify(config));
-    const configDigest = stores.content.put(configBytes);
-    const manifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
-      layers: [{ mediaType: layerMediaType, digest: blobDigest, size: blobSize }],
-    };
-    const manifestDigest = stores.content.put(Buffer.from(JSON.stringify(manifest)));
-    stores.images.addImage({
-      digest: manifestDigest,
-      mediaType: MediaType.ociManifest,
-      configDigest,
-      layers: [{ digest: blobDigest, mediaType: layerMediaType, size: blobSize, diffId: diffId }],
-      platform,
-      created,
-      size: blobSize + configBytes.length,
-    });
-    if (opts.reference) stores.images.tag(formatReference(parseReference(opts.reference)), manifestDigest);
-    return stores.images.get(manifestDigest)!;
+    return { digest, mediaType, size, diffId };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
 }
 
+/** An image config and its layers (already stored) become an OCI manifest and an image record, tagged `reference` if given. */
+export function storeImage(stores: ImageStores, config: ImageConfig & { created: string }, layers: ImageLayer[], reference?: string): Image {
+  const configBytes = Buffer.from(JSON.stringify(config));
+  const configDigest = stores.content.put(configBytes);
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+  };
+  const manifestDigest = stores.content.put(Buffer.from(JSON.stringify(manifest)));
+  stores.images.addImage({
+    digest: manifestDigest,
+    mediaType: MediaType.ociManifest,
+    configDigest,
+    layers,
+    platform: { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) },
+    created: config.created,
+    size: layers.reduce((n, l) => n + l.size, 0) + configBytes.length,
+  });
+  if (reference) stores.images.tag(formatReference(parseReference(reference)), manifestDigest);
+  return stores.images.get(manifestDigest)!;
+}

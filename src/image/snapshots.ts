@@ -218,7 +218,7 @@ class DiffWalker {
 }
 
 /** Linux's dev_t encoding (glibc gnu_dev_major/minor), on a JavaScript number. */
-function splitDev(rdev: number): { major: number; minor: number } {
+export function splitDev(rdev: number): { major: number; minor: number } {
   const lo = rdev % 2 ** 32;
   const hi = Math.floor(rdev / 2 ** 32);
   const major = (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;

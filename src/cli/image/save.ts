@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { createWriteStream, openSync, renameSync, rmSync } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import { invalid } from '../../util/errors.js';
 import { saveImages, loadImages, type ArchiveFormat } from '../../image/archive.js';
 import type { CliContext } from '../context.js';
+import { writeOutputFile } from '../output-file.js';
 
 export function registerSaveLoad(parent: Command, ctx: CliContext): void {
   parent.command('save')
@@ -19,19 +18,7 @@ export function registerSaveLoad(parent: Command, ctx: CliContext): void {
         await saveImages(stores, names, process.stdout, { format: opts.format as ArchiveFormat });
         return;
       }
-      // Written under a temporary name: a failed save leaves no partial archive.
-      const tmp = `${opts.output}.berth-tmp`;
-      // Opened now, not when the stream gets round to it, so that cleanup finds it.
-      const out = createWriteStream('', { fd: openSync(tmp, 'w') });
-      try {
-        await saveImages(stores, names, out, { format: opts.format as ArchiveFormat });
-        await finished(out);
-        renameSync(tmp, opts.output);
-      } catch (err) {
-        out.destroy();
-        rmSync(tmp, { force: true });
-        throw err;
-      }
+      await writeOutputFile(opts.output, (out) => saveImages(stores, names, out, { format: opts.format as ArchiveFormat }));
     });
   parent.command('load')
     .description('load images from a docker-archive or OCI layout tar (plain, gzip or zstd)')

@@ -1,0 +1,181 @@
+// A container's filesystem from outside: `cp` in both directions and
+// `export`. Both work on running and stopped containers alike:
+//
+// - a running container is reached through /proc/<pid>/root, its own view
+//   (volumes and tmpfs mounts included, as `docker cp` sees them), and is
+//   frozen while berth walks it, so that no process inside can swap a
+//   checked directory for a symlink half-way (container-root.ts);
+// - a stopped one through its overlay, mounted for the duration.
+//
+// Docker's archive rules decide where a copy lands (docs of `docker cp`): a
+// file goes to DEST or into DEST if that is a directory; a directory becomes
+// DEST if DEST is missing, else goes into it, or with SRC ending in `/.` only
+// its contents do; a trailing `/` says "a directory".
+import { readFileSync } from 'node:fs';
+import { posix } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BerthError, conflict, invalid, notFound } from '../util/errors.js';
+import type { Spec } from '../runtime/spec.js';
+import type { Engine } from './engine.js';
+import { containerPaths, type ContainerInfo } from './container-info.js';
+import { resolveInRoot, type ResolvedPath } from './container-root.js';
+import { extractArchive, packTree, type Owner } from './container-archive.js';
+
+export interface CopyOptions {
+  /** `-a`: keep the source's owners (without it, what lands in a container belongs to its root). */
+  archive?: boolean;
+  /** `-L`: copy what a symlink SRC points at, not the link. */
+  followLink?: boolean;
+}
+
+/** Host ids ⇄ the container's, from its user namespace mappings (identity without one). */
+export interface IdMapping {
+  toHost(ids: Owner): Owner;
+  toContainer(ids: Owner): Owner;
+}
+
+type Mapping = { containerID: number; hostID: number; size: number };
+
+export function idMappingOf(info: ContainerInfo): IdMapping {
+  let linux: Spec['linux'];
+  try {
+    linux = (JSON.parse(readFileSync(containerPaths(info.dir, info.id).config, 'utf8')) as Spec).linux;
+  } catch {
+    linux = undefined;
+  }
+  const uids = (linux?.uidMappings ?? []) as Mapping[];
+  const gids = (linux?.gidMappings ?? []) as Mapping[];
+  const map = (table: Mapping[], id: number, from: 'containerID' | 'hostID', to: 'containerID' | 'hostID'): number => {
+    if (table.length === 0) return id;
+    const m = table.find((e) => id >= e[from] && id < e[from] + e.size);
+    // Unmapped ids show as the overflow id inside, as the kernel shows them.
+    return m ? m[to] + (id - m[from]) : 65534;
+  };
+  return {
+    toHost: ({ uid, gid }) => ({ uid: map(uids, uid, 'containerID', 'hostID'), gid: map(gids, gid, 'containerID', 'hostID') }),
+    toContainer: ({ uid, gid }) => ({ uid: map(uids, uid, 'hostID', 'containerID'), gid: map(gids, gid, 'hostID', 'containerID') }),
+  };
+}
+
+/**
+ * Run `fn` with the container's root as the host reaches it: a running
+ * container frozen meanwhile (unless it was paused already), a stopped one
+ * with its overlay mounted.
+ */
+export async function withContainerRoot<T>(engine: Engine, info: ContainerInfo, fn: (root: string) => Promise<T>): Promise<T> {
+  if (!info.state.Running) return engine.withRootfs(info.id, fn);
+  const freeze = !info.state.Paused;
+  if (freeze) engine.runtime.pause(info.id);
+  try {
+    return await fn(`/proc/${info.state.Pid}/root`);
+  } finally {
+    if (freeze) engine.runtime.resume(info.id);
+  }
+}
+
+/** `cp CONTAINER:SRC DEST|-`. */
+export async function copyFromContainer(engine: Engine, container: string, src: string, dest: string | Writable, opts: CopyOptions = {}): Promise<void> {
+  const info = await engine.container(container);
+  const ids = idMappingOf(info);
+  await withContainerRoot(engine, info, async (root) => {
+    const source = resolveSource(root, src, opts, `container ${container}`);
+    if (typeof dest !== 'string') {
+      await pipeline(packTree(source.resolved.host, source.name || '.', ids.toContainer), dest);
+      return;
+    }
+    const where = 'the host';
+    const target = copyTarget('/', source, hostPath(dest), where);
+    // Files copied out belong to whoever copies them, unless -a keeps the container's owners.
+    await extractArchive(packTree(source.resolved.host, target.name, ids.toContainer), {
+      root: '/', into: target.into, owner: (o) => (opts.archive ? o : undefined), where,
+    });
+  });
+}
+
+/** `cp SRC|- CONTAINER:DEST`. */
+export async function copyToContainer(engine: Engine, src: string | Readable, container: string, dest: string, opts: CopyOptions = {}): Promise<void> {
+  const info = await engine.container(container);
+  if (info.body.HostConfig?.ReadonlyRootfs) throw conflict('ReadonlyRootfs', `cannot copy to container ${container}: its root filesystem is read-only`);
+  const ids = idMappingOf(info);
+  const where = `container ${container}`;
+  const owner = (o: Owner) => ids.toHost(opts.archive ? o : { uid: 0, gid: 0 });
+  // The host side first: a missing SRC fails before the container is touched.
+  const source = typeof src === 'string' ? resolveSource('/', hostPath(src), opts, 'the host') : undefined;
+  await withContainerRoot(engine, info, async (root) => {
+    if (!source) {
+      const target = resolveInRoot(root, dest, { followLast: true });
+      if (!target.stat) throw notFound('NoSuchPath', `Could not find the file ${dest} in container ${container}`);
+      if (!target.stat.isDirectory()) throw invalid('NotADirectory', `cannot extract a tar archive to ${container}:${dest}: the destination must be a directory`);
+      await extractArchive(src as Readable, { root, into: target.inside, owner, where });
+      return;
+    }
+    const to = copyTarget(root, source, dest, where);
+    await extractArchive(packTree(source.resolved.host, to.name, (o) => o), { root, into: to.into, owner, where });
+  });
+}
+
+interface Source {
+  resolved: ResolvedPath & { stat: NonNullable<ResolvedPath['stat']> };
+  isDir: boolean;
+  /** SRC ended in `/.`: the directory's contents, not the directory. */
+  contentsOnly: boolean;
+  /** The name the copy takes by default: SRC's last component. */
+  name: string;
+}
+
+function resolveSource(root: string, src: string, opts: CopyOptions, where: string): Source {
+  const wantsDir = /\/\.?$/.test(src);
+  const contentsOnly = /(^|\/)\.$/.test(src);
+  const resolved = resolveInRoot(root, src, { followLast: (opts.followLink ?? false) || wantsDir });
+  if (!resolved.stat) {
+    throw notFound('NoSuchPath', where === 'the host' ? `Could not find the file ${src} on the host: no such file or directory` : `Could not find the file ${src} in ${where}`);
+  }
+  const isDir = resolved.stat.isDirectory();
+  if (wantsDir && !isDir) throw invalid('NotADirectory', `cannot copy ${src} from ${where}: it is not a directory`);
+  // The root copies as its contents: it has no name of its own.
+  const name = posix.basename(resolved.inside);
+  return { resolved: resolved as Source['resolved'], isDir, contentsOnly: contentsOnly || name === '', name };
+}
+
+/** A host path as given, made absolute; a trailing '/' or '/.' kept (it means "a directory"). */
+function hostPath(path: string): string {
+  return path.startsWith('/') ? path : `${process.cwd()}/${path}`;
+}
+
+/**
+ * Where a copy to `destArg` (in `root`) goes: the directory to extract into
+ * (inside the root) and the name SRC takes there ('' for its contents).
+ */
+function copyTarget(root: string, source: Source, destArg: string, where: string): { into: string; name: string } {
+  const dest = resolveInRoot(root, destArg, { followLast: true });
+  if (dest.stat?.isDirectory()) {
+    return { into: dest.inside, name: source.isDir && source.contentsOnly ? '' : source.name || '' };
+  }
+  if (dest.stat) {
+    if (source.isDir) throw conflict('CannotCopyDirectory', `cannot copy a directory to a file: ${destArg} in ${where} is a file`);
+    return { into: posix.dirname(dest.inside), name: posix.basename(dest.inside) };
+  }
+  if (/\/\.?$/.test(destArg) && !source.isDir) {
+    throw notFound('NoSuchDirectory', `cannot copy a file to ${destArg} in ${where}: the directory does not exist`);
+  }
+  const parent = resolveInRoot(root, posix.dirname(dest.inside), { followLast: true });
+  if (!parent.stat?.isDirectory()) {
+    throw notFound('NoSuchPath', where === 'the host'
+      ? `invalid output path: directory ${posix.dirname(dest.inside)} does not exist`
+      : `Could not find the file ${posix.dirname(destArg)} in ${where}`);
+  }
+  return { into: parent.inside, name: posix.basename(dest.inside) };
+}
+
+/** `export`: the container's whole filesystem as a tar, as the container sees it without its volumes. */
+export async function exportContainer(engine: Engine, container: string, out: Writable): Promise<void> {
+  const info = await engine.container(container);
+  const ids = idMappingOf(info);
+  try {
+    await engine.withRootfs(info.id, (rootfs) => pipeline(packTree(rootfs, '', ids.toContainer), out));
+  } catch (err) {
+    if (err instanceof BerthError) throw err;
+    throw new BerthError('system', 'ExportFailed', `exporting container ${container} failed: ${(err as Error).message}`, { cause: err });
+  }
+}
