@@ -441,9 +441,13 @@ static int monitor_loop(void)
 		if (i_master >= 0 && master >= 0 && pfd[i_master].revents &&
 		    term_copy(master, 1) == 0)
 			close_fd(&master);
+		/* What is there now, not one buffer a wakeup (bounded, for
+		 * fairness between the streams and the clients). */
 		for (int i = 0; i < 2; i++)
-			if (i_out[i] >= 0 && pfd[i_out[i]].revents && out_fd[i] >= 0)
-				on_output(i);
+			for (int round = 0; round < 16 && i_out[i] >= 0 &&
+			     pfd[i_out[i]].revents && out_fd[i] >= 0; round++)
+				if (!on_output(i))
+					break;
 		if (i_timer >= 0 && pfd[i_timer].revents)
 			on_timer();
 		attach_events(pfd + i_attach);

@@ -50,7 +50,12 @@ export async function attach(socketPath: string, opts: AttachOptions): Promise<A
   let stdinClosed = false;
 
   const send = (frame: Buffer) => {
-    if (!socket.destroyed && socket.writable) socket.write(frame);
+    if (socket.destroyed || !socket.writable) return;
+    // The monitor takes stdin only as fast as the container reads it.
+    if (!socket.write(frame) && opts.stdin) {
+      opts.stdin.pause();
+      socket.once('drain', () => opts.stdin?.resume());
+    }
   };
   const closeStdin = () => {
     if (stdinClosed) return;

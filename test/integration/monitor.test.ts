@@ -178,6 +178,23 @@ test('stdin from a client reaches the container, and with stdinOnce its end ends
   await runtime.delete(c.id);
 });
 
+test('megabytes through stdin and back out never deadlock the monitor', async () => {
+  // cat blocks writing its output while the monitor feeds its input: the
+  // monitor must keep reading output while stdin is full.
+  const c = await create('cat', { monitor: { openStdin: true, stdinOnce: true } });
+  const stdin = new PassThrough();
+  const session = await client(c, { stdin });
+  runtime.start(c.id);
+  const block = Buffer.alloc(64 * 1024);
+  for (let i = 0; i < block.length; i++) block[i] = 0x61 + (i % 26);
+  for (let i = 0; i < 48; i++) stdin.write(block);
+  stdin.end();
+  const exit = await session.done;
+  assert.ok(exit && exit !== 'detached' && exit.status === 0);
+  assert.equal(session.out(), block.toString('latin1').repeat(48));
+  await runtime.delete(c.id);
+});
+
 test('without stdinOnce, stdin stays open after a client closes it, for the next client', async () => {
   const c = await create('cat', { monitor: { openStdin: true } });
   runtime.start(c.id);
