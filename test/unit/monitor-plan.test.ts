@@ -1,0 +1,91 @@
+// The monitor options of a detached container, as plan steps and wire bytes,
+// without root: which ops, in which order, and what a terminal does with them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPlan, type BuildContext } from '../../src/runtime/builder.js';
+import { parseSpec, type Spec } from '../../src/runtime/spec.js';
+import { defaultSpec } from '../../src/runtime/defaults.js';
+import { describePlan } from '../../src/runtime/plan-text.js';
+import { encodePlan, OPCODES, type PlanOp } from '../../src/runtime/plan.js';
+import { BerthError } from '../../src/util/errors.js';
+
+const ctx: BuildContext = {
+  bundle: '/bundle',
+  exitFile: '/run/x/exit',
+  startFifo: '/run/x/start.fifo',
+  lastCap: 40,
+  hardLimits: new Map(),
+  canRaiseHardLimits: false,
+  isDirectory: () => true,
+};
+
+function spec(terminal = false): Spec {
+  const s = defaultSpec({ args: ['/bin/sh'] });
+  s.process!.terminal = terminal;
+  return parseSpec(JSON.parse(JSON.stringify(s)));
+}
+
+const monitorOps = (ops: PlanOp[]) => ops.slice(0, ops.findIndex((o) => o.op === 'clone')).map((o) => o.op);
+
+const full = {
+  logFile: '/var/lib/berth/containers/x/x-json.log',
+  attachSocket: '/run/berth/attach/x.sock',
+  openStdin: true,
+  stdinOnce: true,
+  exitCommand: ['/usr/bin/node', '/berth/main.js', 'internal', 'exited', 'x'],
+  periodic: { intervalMs: 30_000, command: ['/usr/bin/node', '/berth/main.js', 'internal', 'healthcheck', 'x'] },
+};
+
+test('each monitor option is one monitor-phase op, before clone', () => {
+  const { ops } = buildPlan(spec(), { ...ctx, monitor: full });
+  assert.deepEqual(monitorOps(ops), [
+    'monitorExitFile', 'monitorStartFifo', 'monitorLogFile', 'monitorOpenStdin', 'monitorAttachSocket', 'monitorExitCommand', 'monitorPeriodicCommand',
+  ]);
+  const periodic = ops.find((o): o is Extract<PlanOp, { op: 'monitorPeriodicCommand' }> => o.op === 'monitorPeriodicCommand')!;
+  assert.equal(periodic.intervalNs, 30_000_000_000n);
+  assert.deepEqual(ops.find((o) => o.op === 'monitorOpenStdin'), { op: 'monitorOpenStdin', stdinOnce: true });
+});
+
+test('with a terminal, the monitor that keeps the output holds the terminal: no relay, no console socket', () => {
+  const { ops } = buildPlan(spec(true), { ...ctx, relayTerminal: true, monitor: { logFile: '/l', attachSocket: '/s' } });
+  assert.ok(ops.some((o) => o.op === 'terminal'));
+  assert.ok(!ops.some((o) => o.op === 'monitorRelayTerminal' || o.op === 'monitorConsoleSocket'));
+  // Without a kept output a terminal still needs someone to hold it.
+  assert.throws(() => buildPlan(spec(true), ctx), (e: unknown) => e instanceof BerthError && /a terminal needs/.test(e.message));
+  assert.throws(() => buildPlan(spec(true), { ...ctx, consoleSocket: '/c', monitor: { logFile: '/l' } }),
+    (e: unknown) => e instanceof BerthError && e.kind === 'invalid' && /console socket takes the terminal/.test(e.message));
+});
+
+test('the wire form of the new ops follows docs/plan-format.md', () => {
+  const bytes = encodePlan([
+    { op: 'monitorOpenStdin', stdinOnce: true },
+    { op: 'monitorPeriodicCommand', intervalNs: 5n, argv: ['/bin/true'] },
+  ]);
+  const expected = Buffer.concat([
+    Buffer.from('BRTHPLAN'), u32(1), u32(2),
+    u32(OPCODES.monitorOpenStdin), u32(1), Buffer.from([1]), u64(1n),
+    u32(OPCODES.monitorPeriodicCommand), u32(2), Buffer.from([1]), u64(5n), Buffer.from([3]), u32(1), u32(9), Buffer.from('/bin/true'),
+  ]);
+  assert.deepEqual(bytes, expected);
+  assert.deepEqual([OPCODES.monitorLogFile, OPCODES.monitorOpenStdin, OPCODES.monitorAttachSocket, OPCODES.monitorExitCommand, OPCODES.monitorPeriodicCommand], [8, 9, 10, 11, 12]);
+});
+
+test('the plan in words says what the monitor will keep and run', () => {
+  const { ops } = buildPlan(spec(), { ...ctx, monitor: full });
+  const text = describePlan(ops);
+  assert.match(text, /keep the container's output in \/var\/lib\/berth\/containers\/x\/x-json.log \(Docker's json-file format\)/);
+  assert.match(text, /serve attach clients on \/run\/berth\/attach\/x.sock/);
+  assert.match(text, /closed when the first of them closes it/);
+  assert.match(text, /every 30000 ms/);
+});
+
+function u32(n: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(n);
+  return b;
+}
+function u64(n: bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(n);
+  return b;
+}
