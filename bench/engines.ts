@@ -134,7 +134,7 @@ export interface Engines {
 }
 
 /** The same busybox:latest in all three engines, from berth's own built-in image. */
-export async function setUpEngines(opts: { runcBundle?: boolean } = {}): Promise<Engines> {
+export async function setUpEngines(opts: { runcBundle?: boolean; berthOnly?: boolean } = {}): Promise<Engines> {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-engines-'));
   chmodSync(work, 0o755);
   const hostPathsBefore = new Set(PODMAN_HOST_PATHS.filter((p) => existsSync(p)));
@@ -157,7 +157,9 @@ export async function setUpEngines(opts: { runcBundle?: boolean } = {}): Promise
     run(berth.argv[0]!, [...berth.argv.slice(1), 'load', '-q', '-i', archive]);
 
     let docker: EngineCli | undefined;
-    if (existsSync(DOCKERD) && existsSync(DOCKER)) {
+    if (opts.berthOnly) {
+      // berth alone
+    } else if (existsSync(DOCKERD) && existsSync(DOCKER)) {
       dockerd = await startDockerd(join(work, 'docker'));
       docker = { name: 'docker', argv: [DOCKER, '-H', `unix://${dockerd.socket}`], env: { ...process.env, DOCKER_CONFIG: join(work, 'docker', 'client') } };
       run(docker.argv[0]!, [...docker.argv.slice(1), 'load', '-q', '-i', archive], docker.env);
@@ -166,7 +168,9 @@ export async function setUpEngines(opts: { runcBundle?: boolean } = {}): Promise
     }
 
     let podman: EngineCli | undefined;
-    if (have('podman')) {
+    if (opts.berthOnly) {
+      // berth alone
+    } else if (have('podman')) {
       podman = podmanCli(join(work, 'podman'));
       run(podman.argv[0]!, [...podman.argv.slice(1), 'load', '-q', '-i', archive], podman.env);
     } else {

@@ -10,8 +10,13 @@
 //
 // berth runs from bin/berth (dist/: run `npx tsc -p tsconfig.json` first) on
 // a fresh temporary --root/--run-root with busybox loaded from `berth save`.
+// "berth, one file" is an experiment on the same root: the same source
+// bundled by esbuild into one ES module (build/bench-bundle/cli/main.js,
+// removed at the end), to show what loading ~300 module files costs.
 import { spawnSync } from 'node:child_process';
-import { median, percentile, setUpEngines, type EngineCli } from './engines.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT, median, percentile, run, setUpEngines, type EngineCli } from './engines.js';
 
 const runs = Number(process.argv[2] ?? 30);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs: "${process.argv[2]}" is not a positive number`);
@@ -30,15 +35,38 @@ function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): () => void 
   };
 }
 
-function engineRun(e: EngineCli): Contender {
+function engineRun(e: EngineCli, label = `${e.name} run --rm`): Contender {
   const network = e.name === 'berth' ? [] : ['--network', 'none'];
   const args = [...e.argv.slice(1), 'run', '--rm', ...network, '--pull', 'never', 'busybox', 'true'];
-  return { label: `${e.name} run --rm`, command: [e.argv[0], ...args].join(' '), once: timed(e.argv[0]!, args, e.env), times: [] };
+  return { label, command: [e.argv[0], ...args].join(' '), once: timed(e.argv[0]!, args, e.env), times: [] };
+}
+
+/**
+ * The CLI as one file. Under build/, at cli/main.js, so that what berth
+ * finds relative to its own module (native/berth-helper up the tree, the
+ * exit hook's `../cli/main.js`) is still there.
+ */
+function bundledBerth(): string | undefined {
+  const out = join(PROJECT, 'build', 'bench-bundle', 'cli', 'main.js');
+  try {
+    run(join(PROJECT, 'node_modules', '.bin', 'esbuild'), [
+      join(PROJECT, 'src', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
+      '--external:better-sqlite3', `--outfile=${out}`, '--log-level=error',
+      // A bundled CommonJS dependency still calls require().
+      "--banner:js=import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);",
+    ]);
+    return out;
+  } catch (err) {
+    console.log(`berth, one file: not built (${(err as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
 }
 
 const engines = await setUpEngines({ runcBundle: true });
 try {
   const contenders: Contender[] = [engineRun(engines.berth)];
+  const bundle = bundledBerth();
+  if (bundle) contenders.push(engineRun({ ...engines.berth, argv: [process.execPath, bundle, ...engines.berth.argv.slice(1)] }, 'berth, one file'));
   if (engines.docker) contenders.push(engineRun(engines.docker));
   if (engines.podman) contenders.push(engineRun(engines.podman));
   if (engines.runc) {
@@ -65,12 +93,17 @@ try {
   for (const c of contenders) {
     console.log(`${c.label.padEnd(20)} ${median(c.times).toFixed(0).padStart(8)} ${percentile(c.times, 90).toFixed(0).padStart(8)} ${Math.min(...c.times).toFixed(0).padStart(8)}`);
   }
-  const berth = median(contenders[0]!.times);
-  for (const c of contenders.slice(1)) {
-    const goal = c.label.startsWith('docker') ? '  (goal: <= 0.50)' : '';
-    console.log(`ratio berth/${c.label.split(' ')[0]}: ${(berth / median(c.times)).toFixed(2)} (medians), ${(percentile(contenders[0]!.times, 90) / percentile(c.times, 90)).toFixed(2)} (p90)${goal}`);
+  const ours = contenders.filter((c) => c.label.startsWith('berth'));
+  const theirs = contenders.filter((c) => !c.label.startsWith('berth'));
+  for (const b of ours) {
+    for (const c of theirs) {
+      const goal = c.label.startsWith('docker') ? '  (goal: <= 0.50)' : '';
+      const name = c.label.replace(/ run.*/, '');
+      console.log(`${b.label}/${name}: ${(median(b.times) / median(c.times)).toFixed(2)} (medians), ${(percentile(b.times, 90) / percentile(c.times, 90)).toFixed(2)} (p90)${goal}`);
+    }
   }
   for (const m of engines.missing) console.log(m);
 } finally {
   await engines.close();
+  rmSync(join(PROJECT, 'build', 'bench-bundle'), { recursive: true, force: true });
 }
