@@ -12,7 +12,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import { Runtime, type MonitorOptions } from '../../src/runtime/container.js';
 import { attach, type AttachSession } from '../../src/runtime/attach.js';
 import { readLog, parseLine, type LogEntry } from '../../src/runtime/json-log.js';
-import type { ExitInfo } from '../../src/runtime/state.js';
+import { processStartTime, type ExitInfo } from '../../src/runtime/state.js';
 import type { Spec } from '../../src/runtime/spec.js';
 import { BerthError } from '../../src/util/errors.js';
 import { makeBundle, tempRoot, leftovers, cleanup, PROJECT } from '../support.js';
@@ -21,6 +21,8 @@ const root = tempRoot('monitor');
 const runtime = new Runtime(join(root, 'state'));
 let n = 0;
 const ids: string[] = [];
+/** Every monitor a test started: none may outlive its test. */
+const monitors: number[] = [];
 
 after(async () => {
   for (const id of runtime.state.ids()) await runtime.delete(id, true);
@@ -28,6 +30,7 @@ after(async () => {
 });
 afterEach(() => {
   assert.deepEqual(leftovers(root, ids), [], 'the test left something on the host');
+  assert.deepEqual(monitors.filter((pid) => processStartTime(pid) !== undefined), [], 'a monitor outlived its test');
 });
 
 interface Detached {
@@ -53,7 +56,8 @@ async function create(script: string, opts: { id?: string; tty?: boolean; monito
   }, { args: ['/bin/sh', '-c', script] });
   const log = join(dir, 'json.log');
   const socket = join(dir, 'attach.sock');
-  await runtime.create({ id, bundle, warn: () => {}, monitor: { logFile: log, attachSocket: socket, ...opts.monitor } });
+  const record = await runtime.create({ id, bundle, warn: () => {}, monitor: { logFile: log, attachSocket: socket, ...opts.monitor } });
+  monitors.push(record.monitorPid);
   return { id, log, socket, dir };
 }
 
@@ -353,6 +357,7 @@ test('the container outlives the Node process that created it, and keeps logging
   const code = await new Promise((r) => child.once('close', r));
   assert.equal(code, 0, stderr);
   assert.equal(runtime.status(runtime.state.load(id)), 'running');
+  monitors.push(runtime.state.load(id).monitorPid);
   await until('the first line is logged', () => existsSync(log) && readFileSync(log, 'utf8').includes('before'));
   writeFileSync(join(shared, 'go'), '');
   await until('the container ends', () => runtime.status(runtime.state.load(id)) === 'stopped');
