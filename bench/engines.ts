@@ -12,7 +12,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export const PROJECT = resolve(import.meta.dirname, '..');
 export const BERTH = join(PROJECT, 'bin', 'berth');
@@ -107,8 +107,12 @@ export function cgroupsExist(name: string): boolean {
   return cgroupDirs(name).length > 0;
 }
 
-/** Host paths podman creates whatever --root says; removed at the end when it made them. */
-const PODMAN_HOST_PATHS = ['/var/lib/containers', '/etc/cni/net.d/cni.lock', '/run/containers', '/run/libpod'];
+/**
+ * podman's blob-info cache, kept in /var/lib/containers/cache whatever
+ * --root says; removed at the end when the run made it (and its parent
+ * when that is left empty: another user's podman storage there stays).
+ */
+const PODMAN_CACHE = '/var/lib/containers/cache';
 /** Top-level cgroups the engines create under cgroupfs management. */
 const ENGINE_CGROUPS = ['berth-bench-docker', 'libpod_parent'];
 
@@ -137,14 +141,19 @@ export interface Engines {
 export async function setUpEngines(opts: { runcBundle?: boolean; berthOnly?: boolean } = {}): Promise<Engines> {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-engines-'));
   chmodSync(work, 0o755);
-  const hostPathsBefore = new Set(PODMAN_HOST_PATHS.filter((p) => existsSync(p)));
+  const podmanCacheBefore = existsSync(PODMAN_CACHE);
   const cgroupsBefore = new Set(ENGINE_CGROUPS.filter(cgroupsExist));
   let dockerd: Dockerd | undefined;
   const close = async (): Promise<void> => {
     await dockerd?.stop();
     killProcessesMentioning(work);
     removeTree(work);
-    for (const p of PODMAN_HOST_PATHS) if (!hostPathsBefore.has(p)) rmSync(p, { recursive: true, force: true });
+    if (!podmanCacheBefore && existsSync(PODMAN_CACHE)) {
+      rmSync(PODMAN_CACHE, { recursive: true, force: true });
+      try {
+        rmdirSync(dirname(PODMAN_CACHE));
+      } catch { /* not empty: not ours alone */ }
+    }
     for (const name of ENGINE_CGROUPS) if (!cgroupsBefore.has(name)) removeCgroups(name);
   };
   try {
@@ -268,6 +277,9 @@ function podmanCli(dir: string): EngineCli {
     'cgroup_manager = "cgroupfs"',
     'events_logger = "file"',
     `tmp_dir = "${join(dir, 'libpod-tmp')}"`,
+    '[network]',
+    // Its CNI lock file goes here rather than into the host's /etc/cni/net.d.
+    `network_config_dir = "${join(dir, 'net.d')}"`,
     '',
   ].join('\n'));
   return {
