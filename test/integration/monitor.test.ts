@@ -296,6 +296,55 @@ test('a client that stops reading is dropped, and neither the other clients nor 
   await runtime.delete(c.id);
 });
 
+test('ctrl-p ctrl-q detaches and leaves the container running; a ctrl-p alone reaches it', async () => {
+  const c = await create('cat', { monitor: { openStdin: true } });
+  runtime.start(c.id);
+  const watcher = await client(c);
+  const stdin = new PassThrough();
+  const typing = await client(c, { stdin });
+  stdin.write(Buffer.from('a\x10b\n'));
+  await until('the lone ctrl-p went through', () => watcher.out() === 'a\x10b\n');
+  stdin.write(Buffer.from('c\x10'));
+  stdin.write(Buffer.from('\x11never sent\n'));
+  assert.equal(await typing.done, 'detached');
+  assert.equal(runtime.status(runtime.state.load(c.id)), 'running');
+  // What came before the keys in the same write went in; nothing after them.
+  const again = new PassThrough();
+  const next = await client(c, { stdin: again });
+  again.write('d\n');
+  await until('the container still reads', () => watcher.out() === 'a\x10b\ncd\n');
+  next.close();
+  runtime.kill(c.id, 'SIGKILL');
+  await watcher.done;
+  await runtime.delete(c.id);
+});
+
+test('at most 16 clients at once; one more is closed at once, and a slot that frees up is taken again', async () => {
+  const c = await create('read x; echo "$x"', { monitor: { openStdin: true } });
+  const sessions = [];
+  for (let i = 0; i < 16; i++) sessions.push(await client(c));
+  const refused = await client(c);
+  assert.equal(await refused.done, undefined, 'closed without an exit frame');
+  sessions.pop()!.close();
+  runtime.start(c.id);
+  // Only a client the monitor took has its stdin reach the container: one
+  // that came before the freed slot was seen is closed, and tries again.
+  let exit: ExitInfo | 'detached' | undefined;
+  let tries = 0;
+  while (exit === undefined) {
+    assert.ok(++tries < 1000, 'the freed slot is never taken');
+    const stdin = new PassThrough();
+    const late = await client(c, { stdin });
+    stdin.write('hello\n');
+    exit = await late.done;
+  }
+  assert.ok(exit !== 'detached' && exit.status === 0);
+  const exits = await Promise.all(sessions.map((s) => s.done));
+  for (const e of exits) assert.deepEqual(e, exit);
+  for (const s of sessions) assert.equal(s.out(), 'hello\n');
+  await runtime.delete(c.id);
+});
+
 test('the exit command runs detached once the exit file exists', async () => {
   const id = nextId();
   const copy = join(root, `${id}-exit-copy`);
