@@ -16,7 +16,7 @@
 // and no longer counts.
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, renameSync, rmSync, type Stats } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { conflict, invalid, notFound, systemError, errnoCode } from '../util/errors.js';
 import { migrate, type Database } from '../util/db.js';
@@ -318,6 +318,47 @@ function copyImageContent(engine: Engine, name: string, rootfs: string, target: 
   }
 }
 
+/**
+ * Make a mount point inside the root filesystem, as runc does before it
+ * mounts: missing directories (and, for a file bind, the file) are created,
+ * and links met on the way are followed as the container would see them
+ * (absolute ones from its root), so a link in the image such as
+ * /data -> /host/path makes /host/path inside the root, never on the host.
+ * Nothing runs in the root yet, so nothing can swap a link in meanwhile;
+ * the runtime resolves the path inside the root again when it mounts.
+ */
+function makeMountPoint(rootfs: string, target: string, file: boolean): void {
+  let pending = target.split('/').filter(Boolean);
+  let current = '/';
+  for (let links = 0; pending.length && links < 40;) {
+    const part = pending[0]!;
+    const next = posix.join(current, part);
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(rootfs + next);
+    } catch {
+      const last = pending.length === 1;
+      try {
+        if (last && file) closeSync(openSync(rootfs + next, 'wx', 0o644));
+        else mkdirSync(rootfs + next, { mode: 0o755 });
+      } catch {
+        return; // the runtime will say what is wrong
+      }
+      st = lstatSync(rootfs + next);
+    }
+    if (st.isSymbolicLink()) {
+      // '..' cannot climb above the root: posix.resolve stops at '/'.
+      pending = [...posix.resolve(current, readlinkSync(rootfs + next)).split('/').filter(Boolean), ...pending.slice(1)];
+      current = '/';
+      links++;
+      continue;
+    }
+    if (!st.isDirectory()) return;
+    current = next;
+    pending = pending.slice(1);
+  }
+}
+
 /** Docker mounts parents before their children: fewer path components first. */
 const depth = (target: string) => target.split('/').filter(Boolean).length;
 
@@ -371,6 +412,7 @@ export async function containerMounts(engine: Engine, id: string, hc: HostConfig
         db(engine).transaction(() => acquire(engine, name!, id, p.target, opts)).immediate();
         if (p.copyData) copyImageContent(engine, name, rootfs, p.target);
       }
+      makeMountPoint(rootfs, p.target, p.type === 'bind' && !statSync(p.source).isDirectory());
       mounts.push({ point: p, mount: specMount(engine, p, name) });
     }
   } catch (err) {
