@@ -31,11 +31,21 @@ export function addCreateFlags(cmd: Command): Command {
 
 export interface CreateFlags { name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
 
-export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags): Promise<{ id: string; name: string; body: CreateBody }> {
+/** `attached`: `run` without -d, which attaches before it starts (Docker sets the Attach* flags and StdinOnce). */
+export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags, attached = false): Promise<{ id: string; name: string; body: CreateBody }> {
   if (!['missing', 'always', 'never'].includes(opts.pull)) throw invalid('InvalidFlag', `--pull: "${opts.pull}" is not one of missing, always, never`);
   const body: CreateBody = { Image: image };
   if (command.length) body.Cmd = command;
   for (const group of GROUPS) group.apply(opts, body);
+  if (attached) {
+    body.AttachStdout = true;
+    body.AttachStderr = true;
+    if (body.OpenStdin) {
+      body.AttachStdin = true;
+      // The container's stdin ends with this command's.
+      body.StdinOnce = true;
+    }
+  }
   const engine = ctx.engine();
   const platform = opts.platform ? parsePlatform(opts.platform) : undefined;
   const view = progressView(process.stderr, opts.quiet ?? false);
