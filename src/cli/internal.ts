@@ -4,6 +4,7 @@
 // container, applies the restart policy).
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerInternalHealthcheck } from './internal-healthcheck.js';
 
 export function registerInternal(program: Command, ctx: CliContext): Command {
   const internal = program.command('internal', { hidden: true }).description('commands berth runs itself');
@@ -13,5 +14,6 @@ export function registerInternal(program: Command, ctx: CliContext): Command {
     .action(async (id: string) => {
       await ctx.engine().containerExited(id);
     });
+  registerInternalHealthcheck(internal, ctx);
   return internal;
 }

@@ -19,10 +19,10 @@
 // makes it "healthy" and resets the streak; failures that start inside the
 // start period, while still starting, do not count. The last 5 results are
 // kept, each output cut at 4096 bytes.
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { BerthError, invalid } from '../util/errors.js';
+import { BerthError, errnoCode, invalid } from '../util/errors.js';
 import { migrate, type Database } from '../util/db.js';
 import { formatGoDuration } from '../util/duration.js';
 import type { CreateBody, HealthConfig } from './host-config.js';
@@ -208,11 +208,6 @@ export function healthOf(engine: Engine, id: string): HealthState | undefined {
   return { Status: row.status, FailingStreak: row.failing_streak, Log: JSON.parse(row.log) as HealthLogEntry[] };
 }
 
-/** Docker's Health.String(), as `ps` shows it after "Up 3 seconds": "health: starting", "healthy", "unhealthy". */
-export function healthStatusText(health: HealthState): string {
-  return health.Status === 'starting' ? 'health: starting' : health.Status;
-}
-
 /** Forget a removed container's health. */
 export function forgetHealth(engine: Pick<Engine, 'db'>, id: string): void {
   healthDb(engine).prepare('DELETE FROM health WHERE container_id = ?').run(id);
@@ -302,12 +297,7 @@ async function runProbe(engine: Pick<Engine, 'runtime'>, id: string, args: strin
   }
   const output = await outputChannel();
   try {
-    const helpersBefore = helperChildren();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killProbe(containerPid, helpersBefore);
-    }, Math.max(1, timeoutNs / 1e6));
+    const watch = watchProbe(containerPid, timeoutNs / 1e6);
     let exitCode: number;
     try {
       // Attached (no `detach`), exec always resolves with the exit.
@@ -319,11 +309,11 @@ async function runProbe(engine: Pick<Engine, 'runtime'>, id: string, args: strin
       // Could not start (no such command…): a failed check whose output says why, as Docker records it.
       return { exitCode: -1, output: err.message, endMs: Date.now() };
     } finally {
-      clearTimeout(timer);
+      watch.stop();
     }
     const endMs = Date.now();
     const text = await output.collected();
-    if (timedOut) {
+    if (watch.timedOut()) {
       const limit = `Health check exceeded timeout (${formatGoDuration(timeoutNs)})`;
       return { exitCode: -1, output: text ? `${limit}: ${text}` : limit, endMs };
     }
@@ -376,59 +366,97 @@ async function outputChannel(): Promise<{ writer: Socket; collected: () => Promi
   };
 }
 
-/** Our children that are berth-helper processes (the exec monitor among them). */
-function helperChildren(): Set<number> {
-  return new Set(processes().filter((p) => p.ppid === process.pid && p.comm === 'berth-helper').map((p) => p.pid));
+const WATCH_POLL_MS = 10;
+const KILL_AGAIN_MS = 100;
+
+/**
+ * Watch the probe that the runtime's exec is starting, and kill it (SIGKILL,
+ * as Docker does) with everything it started once it has run for
+ * `timeoutMs`: the timeout counts from when the probe runs, not from when
+ * its exec was asked for, which on a busy host can take longer than a short
+ * timeout. The kill is repeated until exec returns, so that a process the
+ * probe forks meanwhile cannot keep it alive.
+ *
+ * The runtime's exec keeps the probe's pid to itself, so it is found: our
+ * child that is a berth-helper (the exec's monitor) and was not there before,
+ * and its child inside the container's PID namespace.
+ */
+function watchProbe(containerPid: number, timeoutMs: number): { timedOut: () => boolean; stop: () => void } {
+  const helpersBefore = new Set(helperChildren());
+  let pidNs: string | undefined;
+  try {
+    pidNs = readlinkSync(`/proc/${containerPid}/ns/pid`);
+  } catch { /* the container is gone: exec will say so */ }
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = (): number[] => helperChildren().filter((m) => !helpersBefore.has(m)).flatMap(childrenOf)
+    .filter((pid) => pid !== containerPid && pidNsOf(pid) === pidNs);
+  const kill = () => {
+    timedOut = true;
+    for (const pid of withDescendants(probe())) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch { /* already gone */ }
+    }
+    timer = setTimeout(kill, KILL_AGAIN_MS);
+  };
+  const arm = () => {
+    if (probe().length === 0) {
+      timer = setTimeout(arm, WATCH_POLL_MS);
+      return;
+    }
+    timer = setTimeout(kill, timeoutMs);
+  };
+  if (pidNs !== undefined) arm();
+  return { timedOut: () => timedOut, stop: () => clearTimeout(timer) };
+}
+
+/** Our children that are berth-helper processes (exec monitors among them). */
+function helperChildren(): number[] {
+  return childrenOf(process.pid).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-helper';
+    } catch {
+      return false;
+    }
+  });
+}
+
+function pidNsOf(pid: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`);
+  } catch {
+    return undefined;
+  }
+}
+
+function withDescendants(pids: number[]): number[] {
+  const all = [...pids];
+  for (let i = 0; i < all.length; i++) all.push(...childrenOf(all[i]!));
+  return all;
 }
 
 /**
- * Kill the probe at its timeout, as Docker does (SIGKILL to the exec'd
- * process), and whatever it started, so that no dying probe piles up in the
- * container. The runtime's exec keeps the probe's pid to itself, so find it:
- * the child of the exec monitor that this process started after
- * `helpersBefore`, inside the container's PID namespace and not its init.
+ * A process's children: from /proc/<pid>/task/<pid>/children (its main
+ * thread's, which is where a single-threaded helper and Node's event loop
+ * fork), or, where the kernel lacks that file, by scanning every process.
  */
-function killProbe(containerPid: number, helpersBefore: Set<number>): void {
-  let pidNs: string;
+function childrenOf(pid: number): number[] {
   try {
-    pidNs = readlinkNs(containerPid);
-  } catch {
-    return; // the container is gone, and the probe with it
-  }
-  const all = processes();
-  const monitors = new Set(all.filter((p) => p.ppid === process.pid && p.comm === 'berth-helper' && !helpersBefore.has(p.pid)).map((p) => p.pid));
-  const doomed = new Set<number>();
-  for (const p of all) {
-    if (!monitors.has(p.ppid) || p.pid === containerPid) continue;
-    try {
-      if (readlinkNs(p.pid) === pidNs) doomed.add(p.pid);
-    } catch { /* already gone */ }
-  }
-  // Its descendants too: a shell's `sleep` would otherwise outlive it.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const p of all) if (doomed.has(p.ppid) && !doomed.has(p.pid)) { doomed.add(p.pid); grew = true; }
-  }
-  for (const pid of doomed) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch { /* already gone */ }
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' && existsSync(`/proc/${pid}`)) return scanChildren(pid);
+    return [];
   }
 }
 
-function readlinkNs(pid: number): string {
-  return readlinkSync(`/proc/${pid}/ns/pid`);
-}
-
-function processes(): { pid: number; ppid: number; comm: string }[] {
-  const out: { pid: number; ppid: number; comm: string }[] = [];
+function scanChildren(parent: number): number[] {
+  const out: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      out.push({ pid: Number(entry), ppid: Number(fields[1]), comm: stat.slice(stat.indexOf('(') + 1, close) });
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) out.push(Number(entry));
     } catch { /* gone */ }
   }
   return out;

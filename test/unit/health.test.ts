@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGoDuration, formatGoDuration } from '../../src/util/duration.js';
 import {
-  mergeHealthConfig, validateHealthConfig, probeArgs, tickNs, nextProbeDueMs, applyResult, healthStatusText,
+  mergeHealthConfig, validateHealthConfig, probeArgs, tickNs, nextProbeDueMs, applyResult,
 } from '../../src/engine/health.js';
 import { healthConfigFromFlags } from '../../src/cli/container/flags-health.js';
 import type { HealthLogEntry } from '../../src/engine/container-info.js';
@@ -163,12 +163,6 @@ test('failures inside the start period do not count while starting', () => {
   assert.equal(applyResult(config, row, entry(t0 + 10_000, 1)).Status, 'unhealthy');
   // Once healthy, the start period no longer shields a failure.
   assert.equal(applyResult(config, { ...row, status: 'healthy' as never }, entry(t0 + 5000, 1)).Status, 'unhealthy');
-});
-
-test('ps shows the health as Docker does', () => {
-  assert.equal(healthStatusText({ Status: 'starting', FailingStreak: 0, Log: [] }), 'health: starting');
-  assert.equal(healthStatusText({ Status: 'healthy', FailingStreak: 0, Log: [] }), 'healthy');
-  assert.equal(healthStatusText({ Status: 'unhealthy', FailingStreak: 3, Log: [] }), 'unhealthy');
 });
 
 test('--change HEALTHCHECK reads as the Dockerfile parser reads it', () => {
