@@ -55,7 +55,8 @@ struct out {
 /* A write that fails (disk full) loses that entry, never the container. */
 static void out_flush(struct out *o)
 {
-	(void)write_all(log_fd, o->buf, o->n);
+	if (o->n)
+		(void)write_all(log_fd, o->buf, o->n);
 	o->n = 0;
 }
 
@@ -130,29 +131,29 @@ static int rfc3339(const struct timespec *ts, char *buf, size_t size)
 			y, m, d, secs / 3600, secs / 60 % 60, secs % 60, ts->tv_nsec);
 }
 
-static void entry(int stream, const char *data, size_t len)
+/* One entry into the buffer; what one read brought is written together. */
+static void entry(struct out *o, int stream, const char *data, size_t len)
 {
-	struct out o = { .n = 0 };
 	struct timespec ts;
 	char stamp[64];
 	int n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	n = rfc3339(&ts, stamp, sizeof stamp);
-	out_put(&o, "{\"log\":\"", 8);
-	out_escaped(&o, (const unsigned char *)data, len);
-	out_put(&o, stream == 1 ? "\",\"stream\":\"stdout\",\"time\":\""
+	out_put(o, "{\"log\":\"", 8);
+	out_escaped(o, (const unsigned char *)data, len);
+	out_put(o, stream == 1 ? "\",\"stream\":\"stdout\",\"time\":\""
 				: "\",\"stream\":\"stderr\",\"time\":\"",
 		28);
-	out_put(&o, stamp, n);
-	out_put(&o, "\"}\n", 3);
-	out_flush(&o);
+	out_put(o, stamp, n);
+	out_put(o, "\"}\n", 3);
 }
 
 /* Output of stream 1 (stdout) or 2 (stderr), as it was read. */
 void log_write(int stream, const char *data, size_t len)
 {
 	typeof(line[0]) *l = &line[stream - 1];
+	struct out o = { .n = 0 };
 
 	if (log_fd < 0)
 		return;
@@ -163,26 +164,30 @@ void log_write(int stream, const char *data, size_t len)
 		if (take > LOG_LINE_MAX - l->len)
 			take = LOG_LINE_MAX - l->len;
 		if (l->len == 0 && (take == LOG_LINE_MAX || data[take - 1] == '\n')) {
-			entry(stream, data, take);	/* whole: no copy */
+			entry(&o, stream, data, take);	/* whole: no copy */
 		} else {
 			memcpy(l->buf + l->len, data, take);
 			l->len += take;
 			if (l->len == LOG_LINE_MAX || l->buf[l->len - 1] == '\n') {
-				entry(stream, l->buf, l->len);
+				entry(&o, stream, l->buf, l->len);
 				l->len = 0;
 			}
 		}
 		data += take;
 		len -= take;
 	}
+	out_flush(&o);
 }
 
 /* The stream ended: what is left of its last line is an entry of its own. */
 void log_end(int stream)
 {
 	typeof(line[0]) *l = &line[stream - 1];
+	struct out o = { .n = 0 };
 
-	if (log_fd >= 0 && l->len)
-		entry(stream, l->buf, l->len);
+	if (log_fd >= 0 && l->len) {
+		entry(&o, stream, l->buf, l->len);
+		out_flush(&o);
+	}
 	l->len = 0;
 }
