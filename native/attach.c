@@ -328,8 +328,16 @@ void attach_output(int stream, const char *data, size_t len)
  * started), close them and the socket. */
 void attach_end(const char *exit_line, size_t len)
 {
-	if (listen_fd >= 0)
+	/* The socket goes first: a client told of the end finds it gone. */
+	if (socket_path)
+		unlink(socket_path);
+	free(socket_path);
+	socket_path = NULL;
+	if (listen_fd >= 0) {
 		accept_clients();	/* a client that came at the last moment */
+		close(listen_fd);
+	}
+	listen_fd = -1;
 	for (int i = 0; i < ATTACH_MAX; i++)
 		if (clients[i].fd >= 0) {
 			if (exit_line)
@@ -337,11 +345,4 @@ void attach_end(const char *exit_line, size_t len)
 			close(clients[i].fd);
 			clients[i].fd = -1;
 		}
-	if (listen_fd >= 0)
-		close(listen_fd);
-	listen_fd = -1;
-	if (socket_path)
-		unlink(socket_path);
-	free(socket_path);
-	socket_path = NULL;
 }
