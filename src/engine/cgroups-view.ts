@@ -7,7 +7,7 @@
 // through the runtime's drivers (cgroup v1 or v2, whichever the host has).
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { cgroupManager, type CgroupLimits, type CgroupVersion } from '../runtime/cgroups/index.js';
+import { cgroupManager, type CgroupLimits, type CgroupManagerOptions, type CgroupVersion } from '../runtime/cgroups/index.js';
 import { commandLine } from './namespaces-view.js';
 
 export interface CgroupProcess {
@@ -43,15 +43,19 @@ export interface CgroupSummary {
 }
 
 /** Where a cgroup path lives on this host: one directory on v2, one per mounted hierarchy on v1. */
-export function cgroupLocation(cgroupsPath: string, version?: CgroupVersion): { path: string; version: CgroupVersion; directories: string[] } {
-  const cgroup = cgroupManager(cgroupsPath, version === undefined ? {} : { version });
+export function cgroupLocation(cgroupsPath: string, version?: CgroupVersion, opts: Pick<CgroupManagerOptions, 'root'> = {}): { path: string; version: CgroupVersion; directories: string[] } {
+  const cgroup = cgroupManager(cgroupsPath, { ...opts, ...(version === undefined ? {} : { version }) });
   return { path: cgroup.path, version: cgroup.version, directories: cgroup.procsFiles().map((f) => dirname(f)) };
 }
 
-/** One container's cgroup: where it is, its limits in force, what it uses and which processes are in it. */
-export function cgroupSummaryOf(cgroupsPath: string, version?: CgroupVersion): CgroupSummary {
-  const cgroup = cgroupManager(cgroupsPath, version === undefined ? {} : { version });
-  const { directories } = cgroupLocation(cgroupsPath, cgroup.version);
+/**
+ * One container's cgroup: where it is, its limits in force, what it uses and
+ * which processes are in it. `version` is the host's unless given; `root`
+ * stands in for /sys/fs/cgroup (tests).
+ */
+export function cgroupSummaryOf(cgroupsPath: string, version?: CgroupVersion, opts: Pick<CgroupManagerOptions, 'root'> = {}): CgroupSummary {
+  const cgroup = cgroupManager(cgroupsPath, { ...opts, ...(version === undefined ? {} : { version }) });
+  const { directories } = cgroupLocation(cgroupsPath, cgroup.version, opts);
   const pids = cgroup.pids().sort((a, b) => a - b);
   const s = cgroup.stats();
   return {

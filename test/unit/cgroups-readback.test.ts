@@ -5,6 +5,7 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cgroupManager } from '../../src/runtime/cgroups/index.js';
+import { cgroupSummaryOf } from '../../src/engine/cgroups-view.js';
 import { fakeV1, fakeV2, type FakeV1, type FakeV2 } from './cgroups-fake.js';
 
 const fakes: (FakeV1 | FakeV2)[] = [];
@@ -75,5 +76,35 @@ describe('cgroup v2 read-back', () => {
     const s = m.stats();
     assert.deepEqual(s.blockIO, { readBytes: 5096, writeBytes: 536 });
     assert.equal(s.memory.inactiveFile, 2048);
+  });
+});
+
+describe("the engine's cgroup summary on both layouts", () => {
+  test('v2: one directory, limits, usage and the processes with their command lines', () => {
+    const fake = fakeV2('/berth/c1');
+    fakes.push(fake);
+    cgroupManager('/berth/c1', { root: fake.root }).create({ memory: { limit: 64 * 2 ** 20 } });
+    fake.set('cgroup.procs', `${process.pid}\n`, '/berth/c1');
+    fake.set('memory.current', '1048576\n', '/berth/c1');
+    const s = cgroupSummaryOf('/berth/c1', undefined, { root: fake.root });
+    assert.equal(s.version, 2);
+    assert.deepEqual(s.directories, [fake.at('/berth/c1')]);
+    assert.equal(s.exists, true);
+    assert.equal(s.limits.memory, 64 * 2 ** 20);
+    assert.equal(s.usage.memoryBytes, 1048576);
+    assert.deepEqual(s.processes.map((p) => p.pid), [process.pid]);
+    assert.match(s.processes[0]!.command, /node/);
+  });
+
+  test('v1: a directory per hierarchy; a cgroup that is gone reads as not existing, with nothing in it', () => {
+    const fake = fakeV1('/berth/c1', { mounts: ['cpu,cpuacct', 'memory', 'pids'] });
+    fakes.push(fake);
+    const s = cgroupSummaryOf('/berth/c1', undefined, { root: fake.root });
+    assert.equal(s.version, 1);
+    assert.deepEqual(s.directories.map((d) => d.slice(fake.root.length)), ['/cpu,cpuacct/berth/c1', '/memory/berth/c1', '/pids/berth/c1']);
+    const gone = cgroupSummaryOf('/berth/c2', undefined, { root: fake.root });
+    assert.equal(gone.exists, false);
+    assert.deepEqual(gone.processes, []);
+    assert.deepEqual(gone.limits, {});
   });
 });

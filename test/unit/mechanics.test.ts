@@ -59,7 +59,7 @@ test('a stats row in Docker units; a stopped container reads zeros', () => {
     netRxBytes: 1234, netTxBytes: 0, blockReadBytes: 4096000, blockWriteBytes: 512,
   }), true);
   assert.deepEqual(row, {
-    Container: 'aaaaaaaaaaaa', ID: 'aaaaaaaaaaaa', Name: 'web', CPUPerc: '5.00%', MemUsage: '1MiB / 64MiB', MemPerc: '1.56%',
+    Container: c.id, ID: 'aaaaaaaaaaaa', Name: 'web', CPUPerc: '5.00%', MemUsage: '1MiB / 64MiB', MemPerc: '1.56%',
     NetIO: '1.23kB / 0B', BlockIO: '4.1MB / 512B', PIDs: '3',
   });
   assert.deepEqual(statsRow({ ...c, asNamed: 'web' }, undefined, undefined, false), {

@@ -21,7 +21,8 @@ export function statsRow(c: { id: string; name: string; asNamed?: string }, prev
   const id = trunc ? c.id.slice(0, 12) : c.id;
   const s = current;
   return {
-    Container: c.asNamed ?? id,
+    // As Docker: what the user named, else the full ID (truncation is for ID alone).
+    Container: c.asNamed ?? c.id,
     ID: id,
     Name: c.name,
     CPUPerc: `${(previous && s ? cpuPercent(previous, s) : 0).toFixed(2)}%`,
