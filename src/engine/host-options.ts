@@ -14,7 +14,6 @@ import { DOCKER_DEFAULT_CAPABILITIES } from '../runtime/defaults.js';
 import { CAPABILITIES, capabilityName, capabilityNames, type CapabilityName } from '../runtime/capabilities.js';
 import { dockerDefaultSeccomp, resolveDockerProfile, type DockerProfile } from '../runtime/seccomp/docker-default.js';
 import { compileSeccomp } from '../runtime/seccomp/compile.js';
-import type { LinuxSeccomp } from '../runtime/seccomp/types.js';
 import { currentHardLimits, canRaiseHardLimits, RLIM_INFINITY, type RlimitName } from '../runtime/rlimits.js';
 import type { LinuxResources } from '../runtime/cgroups/index.js';
 import type { DeviceMapping, HostConfig } from './host-config.js';
@@ -103,6 +102,8 @@ export function tweakCapabilities(hc: Pick<HostConfig, 'CapAdd' | 'CapDrop' | 'P
   if (drops.includes('ALL')) return [...new Set(adds)];
   return [...new Set([...DOCKER_DEFAULT_CAPABILITIES.filter((c) => !drops.includes(c)), ...adds])];
 }
+
+const sameSet = (a: readonly string[], b: readonly string[]) => a.length === b.length && b.every((x) => a.includes(x));
 
 /** This process's bounding set: a container cannot be given a capability outside it. */
 function hostBoundingSet(): Set<string> {
@@ -384,9 +385,11 @@ export function applyHostConfig(spec: Spec, hc: HostConfig, ctx: HostOptionsCont
   // Seccomp: Docker's profile depends on the capabilities, so it is derived again.
   if (hc.Privileged || security.seccomp === null) {
     delete linux.seccomp;
-  } else {
-    const profile: LinuxSeccomp = security.seccomp ? resolveDockerProfile(security.seccomp, caps) : dockerDefaultSeccomp(caps);
-    linux.seccomp = profile;
+  } else if (security.seccomp) {
+    linux.seccomp = resolveDockerProfile(security.seccomp, caps);
+  } else if (!linux.seccomp || !sameSet(caps, DOCKER_DEFAULT_CAPABILITIES)) {
+    // containerSpec() made the default capabilities' profile; others need their own.
+    linux.seccomp = dockerDefaultSeccomp(caps);
   }
   if (security.noNewPrivileges) proc.noNewPrivileges = true;
 
