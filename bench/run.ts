@@ -8,15 +8,15 @@
 //
 //   sudo node --import tsx bench/run.ts [runs]        (default 30 each)
 //
-// berth runs from bin/berth (dist/: run `npx tsc -p tsconfig.json` first) on
+// berth runs from bin/berth (dist/: run `npm run build` first) on
 // a fresh temporary --root/--run-root with busybox loaded from `berth save`.
-// "berth, one file" is an experiment on the same root: the same source
-// bundled by esbuild into one ES module (build/bench-bundle/cli/main.js,
-// removed at the end), to show what loading ~300 module files costs.
+// bin/berth loads the CLI bundled into one file when the build made one
+// (scripts/bundle.mjs); "berth (modules)" is then the same CLI from tsc's
+// ~300 files on the same root, for what loading them apart costs.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT, median, percentile, run, setUpEngines, type EngineCli } from './engines.js';
+import { PROJECT, median, percentile, setUpEngines, type EngineCli } from './engines.js';
 
 const runs = Number(process.argv[2] ?? 30);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs: "${process.argv[2]}" is not a positive number`);
@@ -41,32 +41,23 @@ function engineRun(e: EngineCli, label = `${e.name} run --rm`): Contender {
   return { label, command: [e.argv[0], ...args].join(' '), once: timed(e.argv[0]!, args, e.env), times: [] };
 }
 
-/**
- * The CLI as one file. Under build/, at cli/main.js, so that what berth
- * finds relative to its own module (native/berth-helper up the tree, the
- * exit hook's `../cli/main.js`) is still there.
- */
-function bundledBerth(): string | undefined {
-  const out = join(PROJECT, 'build', 'bench-bundle', 'cli', 'main.js');
-  try {
-    run(join(PROJECT, 'node_modules', '.bin', 'esbuild'), [
-      join(PROJECT, 'src', 'cli', 'main.ts'), '--bundle', '--platform=node', '--format=esm', '--target=node20',
-      '--external:better-sqlite3', `--outfile=${out}`, '--log-level=error',
-      // A bundled CommonJS dependency still calls require().
-      "--banner:js=import { createRequire as __berthRequire } from 'node:module'; const require = __berthRequire(import.meta.url);",
-    ]);
-    return out;
-  } catch (err) {
-    console.log(`berth, one file: not built (${(err as Error).message.split('\n')[0]})`);
-    return undefined;
-  }
+/** Whether bin/berth loads the bundle (scripts/bundle.mjs), as it does when the bundle is newer than tsc's output. */
+function bundleInUse(): boolean {
+  const modified = (path: string) => (existsSync(path) ? statSync(path).mtimeMs : undefined);
+  const bundle = modified(join(PROJECT, 'dist', 'bundle', 'cli', 'main.js'));
+  return bundle !== undefined && bundle >= (modified(join(PROJECT, 'dist', 'src', 'cli', 'main.js')) ?? 0);
 }
 
 const engines = await setUpEngines({ runcBundle: true });
 try {
   const contenders: Contender[] = [engineRun(engines.berth)];
-  const bundle = bundledBerth();
-  if (bundle) contenders.push(engineRun({ ...engines.berth, argv: [process.execPath, bundle, ...engines.berth.argv.slice(1)] }, 'berth, one file'));
+  if (bundleInUse()) {
+    // The same CLI from tsc's ~300 modules, for what the one file saves.
+    const modules = [process.execPath, join(PROJECT, 'dist', 'src', 'cli', 'main.js'), ...engines.berth.argv.slice(1)];
+    contenders.push(engineRun({ ...engines.berth, argv: modules }, 'berth (modules)'));
+  } else {
+    console.log('bin/berth runs tsc\'s modules: no bundle newer than them (npm run build, or node scripts/bundle.mjs, makes one)');
+  }
   if (engines.docker) contenders.push(engineRun(engines.docker));
   if (engines.podman) contenders.push(engineRun(engines.podman));
   if (engines.runc) {
@@ -105,5 +96,4 @@ try {
   for (const m of engines.missing) console.log(m);
 } finally {
   await engines.close();
-  rmSync(join(PROJECT, 'build', 'bench-bundle'), { recursive: true, force: true });
 }

@@ -35,6 +35,8 @@ fi
 
 make -s -C native
 npx tsc -p tsconfig.json
+# The CLI in one file, which bin/berth starts faster (scripts/bundle.mjs).
+node scripts/bundle.mjs
 
 # The built-in busybox root filesystem and an OCI bundle around it.
 mkdir -p build
