@@ -55,7 +55,7 @@ export function cgroupLocation(cgroupsPath: string, version?: CgroupVersion, opt
  */
 export function cgroupSummaryOf(cgroupsPath: string, version?: CgroupVersion, opts: Pick<CgroupManagerOptions, 'root'> = {}): CgroupSummary {
   const cgroup = cgroupManager(cgroupsPath, { ...opts, ...(version === undefined ? {} : { version }) });
-  const { directories } = cgroupLocation(cgroupsPath, cgroup.version, opts);
+  const directories = cgroup.procsFiles().map((f) => dirname(f));
   const pids = cgroup.pids().sort((a, b) => a - b);
   const s = cgroup.stats();
   return {

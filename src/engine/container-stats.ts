@@ -3,7 +3,7 @@
 // network namespace, and the host's CPU time beside it, so that two samples
 // give a CPU percentage the way Docker computes one.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, totalmem } from 'node:os';
+import { cpus, totalmem } from 'node:os';
 import type { CgroupVersion } from '../runtime/cgroups/index.js';
 import { cgroupSummaryOf } from './cgroups-view.js';
 import { namespaceInode } from './namespaces-view.js';
@@ -72,7 +72,8 @@ export function sampleStats(pid: number, cgroupsPath: string, version?: CgroupVe
   const memory = usage.memoryInactiveFileBytes < usage.memoryBytes ? usage.memoryBytes - usage.memoryInactiveFileBytes : usage.memoryBytes;
   return {
     systemCpuNs: systemCpuNs(),
-    onlineCpus: availableParallelism(),
+    // The host's online CPUs, not this process's affinity: the CPU time in /proc/stat is theirs.
+    onlineCpus: cpus().length || 1,
     cpuNs: usage.cpuNs,
     memoryBytes: memory,
     memoryLimitBytes: Math.min(limits.memory ?? Infinity, totalmem()),
