@@ -270,6 +270,18 @@ test('update of a stopped container: the next start has the new limits', () => {
   }
 });
 
+test('update --restart: refused for a --rm container, as Docker does', () => {
+  const r = b('run', '-d', '--rm', '--name', 'auto', 'busybox', 'sleep', '60');
+  assert.equal(r.status, 0, r.stderr);
+  try {
+    const u = b('update', '--restart', 'always', 'auto');
+    assert.equal(u.status, 1);
+    assert.match(u.stderr, /Cannot update container [0-9a-f]{64}: Restart policy cannot be updated because AutoRemove is enabled for the container/);
+  } finally {
+    b('rm', '-f', 'auto');
+  }
+});
+
 test('each bad value: exit 125, a clear message, no container made', () => {
   // One of each kind of check; the unit tests go through every message.
   const cases: [string[], RegExp][] = [
