@@ -111,10 +111,13 @@ function runtimeStatus(engine: Engine, id: string): { status: string; exit?: { s
  * of several processes doing it at once wins the claim. Returns the row as
  * it is afterwards.
  */
-export async function settleExit(engine: Engine, id: string, reason?: { error: string; exitCode: number }): Promise<ContainerRow | undefined> {
+export async function settleExit(engine: Engine, id: string, reason?: { error: string; exitCode: number; hostRestarted?: boolean }): Promise<ContainerRow | undefined> {
   const row = rowById(engine, id);
   if (!row || !['running', 'starting', 'restarting'].includes(row.status)) return row;
   const rt = runtimeStatus(engine, id);
+  // The hook of an earlier run can come late, after a restart: the run that
+  // is up now is not its to settle. Only a restarted host overrides that.
+  if (rt && rt.status !== 'stopped' && !reason?.hostRestarted) return row;
   const exitCode = rt?.exit?.status ?? reason?.exitCode ?? 255;
   const error = rt?.exit ? '' : (reason?.error ?? 'the container\'s monitor is gone: its exit status is unknown');
   const finishedAt = rt?.exit?.finishedAt ?? new Date().toISOString();
@@ -167,7 +170,7 @@ export async function reconcile(engine: Engine, row: ContainerRow): Promise<Cont
     }
     case 'running': {
       if (row.boot_id && row.boot_id !== bootId()) {
-        return settleExit(engine, row.id, { error: 'the host restarted while the container was running', exitCode: 255 });
+        return settleExit(engine, row.id, { error: 'the host restarted while the container was running', exitCode: 255, hostRestarted: true });
       }
       const rt = runtimeStatus(engine, row.id);
       if (rt && rt.status !== 'stopped') return row;
