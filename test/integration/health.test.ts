@@ -1,21 +1,19 @@
-// Healthchecks on real containers: the probe runs inside the container, its
-// result and the status land in the store, a slow probe is killed at its
-// timeout, and a container without a healthcheck has no health.
+// Healthchecks on real containers started through the OCI runtime: one tick
+// (runHealthcheck) runs the probe inside the container, its result and the
+// status land in the store, a slow probe is killed at its timeout, and a
+// container without a healthcheck has no health. health-cli.test.ts drives
+// the same through `berth run -d` and the container's monitor.
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Engine } from '../../src/engine/engine.js';
 import { healthMonitor, healthOf, runHealthcheck, type HealthcheckOutcome } from '../../src/engine/health.js';
-import type { HealthState } from '../../src/engine/container-info.js';
 import type { HealthConfig } from '../../src/engine/host-config.js';
 import { closeDatabase } from '../../src/util/db.js';
-import { execFileSync } from 'node:child_process';
-import { makeBundle, tempRoot, leftovers, cleanup, imageRoot, eventually, busyboxRootfs } from '../support.js';
+import { makeBundle, tempRoot, leftovers, cleanup } from '../support.js';
 
 const root = tempRoot('health');
-// The CLI's own root, with busybox imported, for `berth run -d` end to end.
-const cli = imageRoot('health-cli');
 const engine = new Engine({ root: join(root, 'root'), runRoot: join(root, 'run') });
 const ids: string[] = [];
 let n = 0;
@@ -24,16 +22,11 @@ const MS = 1_000_000;
 
 after(() => {
   closeDatabase(engine.root);
-  closeDatabase(cli.dataRoot);
   cleanup(root);
-  cli.removeAll();
-  cleanup(cli.root);
 });
 afterEach(async () => {
   for (const id of ids) await engine.runtime.delete(id, true).catch(() => {});
   assert.deepEqual(leftovers(root, ids), [], 'the test left something on the host');
-  cli.removeAll();
-  assert.deepEqual(leftovers(cli.root), [], 'the test left something on the host');
 });
 
 /** A running container (a long sleep) straight through the OCI runtime, with a healthcheck recorded for it. */
@@ -157,75 +150,4 @@ test('no probe runs once the container has stopped', async () => {
   for (let i = 0; i < 100 && engine.runtime.stateOf(id).status !== 'stopped'; i++) await new Promise((r) => setTimeout(r, 50));
   assert.deepEqual(await runHealthcheck(engine, id, { force: true }), { ran: false, reason: 'not-running' });
   assert.deepEqual(healthOf(engine, id)?.Log, []);
-});
-
-// End to end: `berth run -d` with --health-*, the monitor forking
-// `berth internal healthcheck` every tick, `ps` and `inspect` reading the
-// store from new commands. Each tick starts a CLI, which takes seconds on a
-// busy host: the waits are long, and nothing here measures time. While
-// waiting, the store is read directly (what inspect would show), so that
-// the waits do not start CLIs of their own.
-const { b } = cli;
-const ok = (r: ReturnType<typeof b>) => {
-  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
-  return r.stdout.trim();
-};
-const TICKS = 150_000;
-const store = new Engine({ root: cli.dataRoot, runRoot: cli.runRoot });
-const until = (id: string, status: string) =>
-  eventually(() => { const h = healthOf(store, id); return h?.Status === status && h; }, TICKS, `${status} (now ${healthOf(store, id)?.Status})`);
-const inspectHealth = (name: string) => JSON.parse(ok(b('inspect', '-f', '{{json .State.Health}}', name))) as HealthState | null;
-
-test('run -d --health-cmd: healthy in inspect and ps, and ps --filter health finds it', async () => {
-  const id = ok(b('run', '-d', '--name', 'fine', '--health-cmd', 'echo fine', '--health-interval', '500ms', 'busybox', 'sleep', '600'));
-  ok(b('run', '-d', '--name', 'plain', 'busybox', 'sleep', '600'));
-  await until(id, 'healthy');
-  const health = inspectHealth('fine')!;
-  assert.equal(health.Status, 'healthy');
-  assert.equal(health.FailingStreak, 0);
-  assert.deepEqual([health.Log.at(-1)?.ExitCode, health.Log.at(-1)?.Output], [0, 'fine\n']);
-  assert.equal(inspectHealth('plain'), null);
-  assert.deepEqual(ok(b('ps', '--format', '{{.Names}} {{.Status}}')).split('\n').map((l) => l.replace(/Up .*? \(|Up .*$/, 'Up (')).sort(),
-    ['fine Up (healthy)', 'plain Up ('].sort());
-  assert.equal(ok(b('ps', '--filter', 'health=healthy', '--format', '{{.Names}}')), 'fine');
-});
-
-test('run -d: a probe that keeps failing makes the container unhealthy; a slow one fails at its timeout', async () => {
-  const failing = ok(b('run', '-d', '--name', 'failing', '--health-cmd', 'echo nope; exit 2', '--health-interval', '200ms', '--health-retries', '2', 'busybox', 'sleep', '600'));
-  const slow = ok(b('run', '-d', '--name', 'slow', '--health-cmd', 'sleep 600', '--health-interval', '200ms', '--health-timeout', '300ms', '--health-retries', '1', 'busybox', 'sleep', '600'));
-  const unhealthy = await until(failing, 'unhealthy');
-  assert.ok(unhealthy.FailingStreak >= 2, `streak ${unhealthy.FailingStreak}`);
-  assert.deepEqual(unhealthy.Log.slice(0, 2).map((e) => [e.ExitCode, e.Output]), [[2, 'nope\n'], [2, 'nope\n']]);
-  const timedOut = await until(slow, 'unhealthy');
-  assert.deepEqual([timedOut.Log[0]?.ExitCode, timedOut.Log[0]?.Output], [-1, 'Health check exceeded timeout (300ms)']);
-  assert.equal(ok(b('ps', '--filter', 'health=unhealthy', '--format', '{{.Names}} {{.Status}}')).split('\n').map((l) => l.replace(/ Up .* \(/, ' (')).sort().join(','),
-    'failing (unhealthy),slow (unhealthy)');
-});
-
-test("an image's HEALTHCHECK runs, and --no-healthcheck turns it off", async () => {
-  const tarball = join(cli.root, 'rootfs.tar');
-  execFileSync('tar', ['--owner=0', '--group=0', '--numeric-owner', '-C', busyboxRootfs(), '-cf', tarball, '.']);
-  ok(b('import', '--change', 'CMD ["sleep", "600"]', '--change', 'HEALTHCHECK --interval=200ms --retries=1 CMD ["test", "-e", "/tmp/ready"]', tarball, 'checked:1'));
-  const checked = ok(b('run', '-d', '--name', 'from-image', 'checked:1'));
-  const unchecked = ok(b('run', '-d', '--name', 'unchecked', '--no-healthcheck', 'checked:1'));
-  await until(checked, 'unhealthy');
-  ok(b('exec', 'from-image', 'touch', '/tmp/ready'));
-  await until(checked, 'healthy');
-  assert.equal(healthOf(store, unchecked), undefined);
-  assert.equal(inspectHealth('unchecked'), null);
-  assert.deepEqual(JSON.parse(ok(b('inspect', '-f', '{{json .Config.Healthcheck.Test}}', 'unchecked'))), ['NONE']);
-});
-
-test('bad --health-* flags are refused with exit 125, and no container is made', () => {
-  const cases: [string[], RegExp][] = [
-    [['--health-interval', '5'], /invalid argument "5" for "--health-interval" flag: time: missing unit in duration "5"/],
-    [['--health-interval', '500us'], /Interval in Healthcheck cannot be less than 1ms/],
-    [['--no-healthcheck', '--health-cmd', 'true'], /--no-healthcheck conflicts with --health-\* options/],
-  ];
-  for (const [flags, message] of cases) {
-    const r = b('run', '-d', ...flags, 'busybox', 'sleep', '600');
-    assert.equal(r.status, 125, `${flags.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, message);
-  }
-  assert.equal(ok(b('ps', '-a', '-q')), '');
 });
