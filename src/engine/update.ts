@@ -4,7 +4,7 @@
 // shows) and into its bundle's config.json (what its next start uses).
 // Fields left out stay as they are.
 import { readFileSync } from 'node:fs';
-import { BerthError, conflict, invalid } from '../util/errors.js';
+import { BerthError, conflict } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { Engine } from './engine.js';
 import type { HostConfig, RestartPolicy } from './host-config.js';
@@ -59,7 +59,7 @@ export async function updateContainer(engine: Engine, idOrName: string, req: Upd
     } catch (err) {
       // Stopped in the meantime: the stored limits are what counts now.
       if (!(err instanceof BerthError && (err.kind === 'conflict' || err.kind === 'notFound'))) {
-        throw err instanceof BerthError ? invalid(err.code, `Cannot update container ${info.id}: ${err.message}`) : err;
+        throw err instanceof BerthError ? new BerthError(err.kind, err.code, `Cannot update container ${info.id}: ${err.message}`) : err;
       }
     }
   }
