@@ -7,12 +7,13 @@
 //   sudo node --import tsx bench/run-phases.ts [runs]       (default 10)
 //
 // strace (--seccomp-bpf: only the traced calls stop) adds little; compare
-// the untraced total printed last. berth runs from bin/berth on a fresh
-// temporary root with busybox loaded from `berth save`.
+// the untraced total printed last. berth runs from dist/bundle when there
+// is one (else bin/berth) on a fresh temporary root with busybox loaded
+// from `berth save`.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BERTH, have, median, setUpEngines } from './engines.js';
+import { BERTH, PROJECT, have, median, setUpEngines } from './engines.js';
 
 const runs = Number(process.argv[2] ?? 10);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`runs: "${process.argv[2]}" is not a positive number`);
@@ -80,7 +81,10 @@ function timed(cmd: string, args: string[]): number {
 
 const engines = await setUpEngines({ berthOnly: true });
 try {
-  const argv = [...engines.berth.argv, 'run', '--rm', '--pull', 'never', 'busybox', 'true'];
+  // The bundle when there is one (as bin/berth would pick after `npm run build`), named outright.
+  const bundle = join(PROJECT, 'dist', 'bundle', 'cli', 'main.js');
+  const cli = existsSync(bundle) ? [process.execPath, bundle] : [BERTH];
+  const argv = [...cli, ...engines.berth.argv.slice(1), 'run', '--rm', '--pull', 'never', 'busybox', 'true'];
   tracedRun(argv, join(engines.work, 'warmup.strace'));
   const all: Event[][] = [];
   const plain: number[] = [];
@@ -90,7 +94,7 @@ try {
     all.push(tracedRun(argv, join(engines.work, `run-${i}.strace`)));
     plain.push(timed(argv[0]!, argv.slice(1)));
     node.push(timed(process.execPath, ['-e', '0']));
-    version.push(timed(BERTH, ['--version']));
+    version.push(timed(cli[0]!, [...cli.slice(1), '--version']));
   }
   // The events every run had, at their median times.
   const labels = all[0]!.map((e) => e.label).filter((l) => all.every((run) => run.some((e) => e.label === l)));

@@ -10,11 +10,12 @@
 //
 // berth runs from bin/berth (dist/: run `npm run build` first) on
 // a fresh temporary --root/--run-root with busybox loaded from `berth save`.
-// bin/berth loads the CLI bundled into one file when the build made one
-// (scripts/bundle.mjs); "berth (modules)" is then the same CLI from tsc's
-// ~300 files on the same root, for what loading them apart costs.
+// bin/berth loads the CLI bundled into one file (dist/bundle, made by
+// scripts/bundle.mjs) when it is newer than tsc's output: with a bundle,
+// both are timed, "berth (one file)" and "berth (modules)" (tsc's ~300
+// files), on the same root.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT, median, percentile, setUpEngines, type EngineCli } from './engines.js';
 
@@ -41,22 +42,18 @@ function engineRun(e: EngineCli, label = `${e.name} run --rm`): Contender {
   return { label, command: [e.argv[0], ...args].join(' '), once: timed(e.argv[0]!, args, e.env), times: [] };
 }
 
-/** Whether bin/berth loads the bundle (scripts/bundle.mjs), as it does when the bundle is newer than tsc's output. */
-function bundleInUse(): boolean {
-  const modified = (path: string) => (existsSync(path) ? statSync(path).mtimeMs : undefined);
-  const bundle = modified(join(PROJECT, 'dist', 'bundle', 'cli', 'main.js'));
-  return bundle !== undefined && bundle >= (modified(join(PROJECT, 'dist', 'src', 'cli', 'main.js')) ?? 0);
-}
-
 const engines = await setUpEngines({ runcBundle: true });
 try {
-  const contenders: Contender[] = [engineRun(engines.berth)];
-  if (bundleInUse()) {
-    // The same CLI from tsc's ~300 modules, for what the one file saves.
-    const modules = [process.execPath, join(PROJECT, 'dist', 'src', 'cli', 'main.js'), ...engines.berth.argv.slice(1)];
-    contenders.push(engineRun({ ...engines.berth, argv: modules }, 'berth (modules)'));
+  const contenders: Contender[] = [];
+  const bundle = join(PROJECT, 'dist', 'bundle', 'cli', 'main.js');
+  if (existsSync(bundle)) {
+    // Named apart rather than through bin/berth, which picks whichever of the two is newer: another tsc run must not switch it half-way.
+    const from = (main: string): EngineCli => ({ ...engines.berth, argv: [process.execPath, main, ...engines.berth.argv.slice(1)] });
+    contenders.push(engineRun(from(bundle), 'berth (one file)'));
+    contenders.push(engineRun(from(join(PROJECT, 'dist', 'src', 'cli', 'main.js')), 'berth (modules)'));
   } else {
-    console.log('bin/berth runs tsc\'s modules: no bundle newer than them (npm run build, or node scripts/bundle.mjs, makes one)');
+    contenders.push(engineRun(engines.berth));
+    console.log('no dist/bundle: bin/berth runs tsc\'s modules (npm run build, or node scripts/bundle.mjs, makes the bundle)');
   }
   if (engines.docker) contenders.push(engineRun(engines.docker));
   if (engines.podman) contenders.push(engineRun(engines.podman));
