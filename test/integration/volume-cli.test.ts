@@ -1,6 +1,6 @@
 // `berth volume …` on real containers: create, ls with filters and formats,
 // inspect, rm refused while a container uses the volume, and several berth
-// processes making and filling one volume at once.
+// processes making and filling one volume at once. (Refused commands: volume-errors.test.ts.)
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
@@ -56,23 +56,6 @@ test('a volume a container uses is not removed, even with -f, nor pruned', () =>
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'Error response from daemon: get busy: no such volume\n');
   assert.equal(b('volume', 'rm', '-f', 'busy').status, 0);
-});
-
-test('bad volume commands: exit 125 and a clear message, nothing made', () => {
-  for (const [cmd, message] of [
-    [['volume', 'create', 'bad name'], /"bad name" includes invalid characters for a local volume name/],
-    [['volume', 'create', '-d', 'nfs', 'vol'], /volume driver "nfs" is not supported/],
-    [['volume', 'create', '-o', 'type=nfs', 'vol'], /driver options \(type\) are not supported/],
-    [['volume', 'create', '--name', 'aa', 'bb'], /conflicting options/],
-    [['volume', 'ls', '--filter', 'colour=red'], /invalid filter 'colour'/],
-    [['volume', 'ls', '--filter', 'dangling=maybe'], /invalid filter 'dangling=maybe'/],
-    [['volume', 'prune', '-f', '--filter', 'until=1h'], /invalid filter 'until=1h'/],
-  ] as [string[], RegExp][]) {
-    const r = b(...cmd);
-    assert.equal(r.status, 125, `${cmd.join(' ')}: ${r.stderr}`);
-    assert.match(r.stderr, message, cmd.join(' '));
-  }
-  assert.deepEqual(volumeNames(), []);
 });
 
 test('several berth processes at once: one volume of a name, filled once', async () => {
