@@ -110,6 +110,18 @@ test('only the last 5 results are kept, and a success clears the streak', async 
   assert.deepEqual(health.Log.map((e) => e.ExitCode), [1, 1, 1, 1, 0]);
 });
 
+test('failures inside the start period do not count; after it, they do', async () => {
+  const { id, tick } = await container({ Test: ['CMD', 'false'], Interval: 60 * S, StartPeriod: 30 * S, StartInterval: 500 * MS, Retries: 1 });
+  // While starting, the monitor ticks at the start interval.
+  assert.equal(tick?.intervalMs, 500);
+  const started = Date.parse(readStartedAt(id));
+  const inside = ran(await runHealthcheck(engine, id, { force: true, now: () => started + 1000 }));
+  assert.equal(inside.result.ExitCode, 1);
+  assert.deepEqual([inside.health.Status, inside.health.FailingStreak], ['starting', 0]);
+  const afterwards = ran(await runHealthcheck(engine, id, { force: true, now: () => started + 30_000 }));
+  assert.deepEqual([afterwards.health.Status, afterwards.health.FailingStreak], ['unhealthy', 1]);
+});
+
 test('a probe that outlives its timeout is killed and counts as a failure', async () => {
   const { id } = await container({ Test: ['CMD-SHELL', 'echo started; sleep 600'], Interval: S, Timeout: 300 * MS, Retries: 1 });
   const { result, health } = ran(await runHealthcheck(engine, id, { force: true }));
