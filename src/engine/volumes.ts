@@ -97,13 +97,11 @@ function containerExists(engine: Engine, id: string): boolean {
   return existsSync(join(engine.root, 'containers', id));
 }
 
-/** The containers using a volume now (stale users, of containers that are gone, dropped). */
+/** The containers using a volume now: a user whose container directory is gone is left from a killed command. */
 function liveUsers(engine: Engine, name: string): string[] {
   const d = db(engine);
   const users = [...new Set((d.prepare('SELECT container FROM volume_users WHERE volume = ?').all(name) as { container: string }[]).map((r) => r.container))];
-  const stale = users.filter((c) => !containerExists(engine, c));
-  for (const c of stale) d.prepare('DELETE FROM volume_users WHERE container = ?').run(c);
-  return users.filter((c) => !stale.includes(c));
+  return users.filter((c) => containerExists(engine, c));
 }
 
 interface CreateOptions {
@@ -163,6 +161,8 @@ export function listVolumes(engine: Engine): (Volume & { users: string[] })[] {
 
 /** Inside a transaction: forget a volume and move its directory aside; returns where it went. */
 function discard(engine: Engine, name: string): string | undefined {
+  // Only stale users are left when a volume goes; their container's release finds nothing then.
+  db(engine).prepare('DELETE FROM volume_users WHERE volume = ?').run(name);
   db(engine).prepare('DELETE FROM volumes WHERE name = ?').run(name);
   const trash = join(volumesDir(engine), `.removing-${randomBytes(8).toString('hex')}`);
   try {
