@@ -64,7 +64,7 @@ export function idMappingOf(info: ContainerInfo): IdMapping {
  * with its overlay mounted.
  */
 export async function withContainerRoot<T>(engine: Engine, info: ContainerInfo, fn: (root: string) => Promise<T>): Promise<T> {
-  if (!info.state.Running) return engine.withRootfs(info.id, fn);
+  if (!info.state.Running || info.state.Pid <= 0) return engine.withRootfs(info.id, fn);
   const freeze = !info.state.Paused;
   if (freeze) engine.runtime.pause(info.id);
   try {

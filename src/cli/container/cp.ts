@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../util/errors.js';
+import { errnoCode, invalid } from '../../util/errors.js';
 import { copyFromContainer, copyToContainer } from '../../engine/container-fs.js';
 import type { CliContext } from '../context.js';
 import { failAsDocker } from './lookup.js';
@@ -37,6 +37,8 @@ export function registerCp(parent: Command, ctx: CliContext): Command {
           await copyToContainer(ctx.engine(), from.path === '-' ? process.stdin : from.path, to.container!, to.path, flags);
         }
       } catch (err) {
+        // A reader that went away (`berth export c | head`) ends the command quietly.
+        if (errnoCode(err) === 'EPIPE' || errnoCode((err as Error).cause) === 'EPIPE') return;
         failAsDocker(err);
       }
     });

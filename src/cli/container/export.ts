@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../util/errors.js';
+import { errnoCode, invalid } from '../../util/errors.js';
 import { exportContainer } from '../../engine/container-fs.js';
 import type { CliContext } from '../context.js';
 import { writeOutputFile } from '../output-file.js';
@@ -19,6 +19,8 @@ export function registerExport(parent: Command, ctx: CliContext): Command {
         }
         await writeOutputFile(opts.output, (out) => exportContainer(ctx.engine(), container, out));
       } catch (err) {
+        // A reader that went away (`berth export c | head`) ends the command quietly.
+        if (errnoCode(err) === 'EPIPE' || errnoCode((err as Error).cause) === 'EPIPE') return;
         failAsDocker(err);
       }
     });
