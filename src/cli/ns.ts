@@ -7,13 +7,15 @@ import { containersNamed, failAsDocker } from './container/lookup.js';
 import { renderTemplate, table } from './format.js';
 
 const HEADERS = { Container: 'CONTAINER', NS: 'NS', Type: 'TYPE', NProcs: 'NPROCS', PID: 'PID', Shared: 'SHARED', Command: 'COMMAND' };
+const COLUMNS = Object.keys(HEADERS) as (keyof typeof HEADERS)[];
 
-export function namespaceRows(list: readonly ContainerNamespaces[]): Record<keyof typeof HEADERS, string>[] {
+export function namespaceRows(list: readonly ContainerNamespaces[]): Record<keyof typeof HEADERS | 'Purpose', string>[] {
   return list.flatMap((c) => c.namespaces.map((n) => ({
     Container: c.name, NS: String(n.inode), Type: n.type, NProcs: String(n.processes), PID: String(n.pid),
     // "host": not isolated in this respect; a name: joined with that container; "no": the container's own.
     Shared: n.shared ? 'host' : n.sharedWith.length > 0 ? n.sharedWith.join(',') : 'no',
     Command: n.command,
+    Purpose: n.purpose,
   })));
 }
 
@@ -24,11 +26,15 @@ export function registerNs(program: Command, ctx: CliContext): void {
       + "namespaces of a kind see different ones. SHARED says whether a namespace is the host's (no isolation there) "
       + "or the container's own")
     .argument('[containers...]', 'names or IDs (default: every running container)')
-    .option('--format <format>', "'json', or a Go template over .Container .NS .Type .NProcs .PID .Shared .Command")
+    .option('--format <format>', "'json', or a Go template over .Container .NS .Type .NProcs .PID .Shared .Command .Purpose")
     .action(async (names: string[], opts: { format?: string }) => {
       const containers = await containersNamed(ctx.engine(), names, { running: true });
+      // Every running container takes part, so that a namespace one joined from another (not named) still says whose it is.
+      const others = names.length > 0 ? (await containersNamed(ctx.engine(), [])).filter((o) => !containers.some((c) => c.id === o.id)) : [];
       try {
-        const list = containerNamespaces(containers.map((c) => ({ id: c.id, name: c.name, pid: c.state.Pid })));
+        const shown = new Set(containers.map((c) => c.id));
+        const list = containerNamespaces([...containers, ...others].map((c) => ({ id: c.id, name: c.name, pid: c.state.Pid })))
+          .filter((c) => shown.has(c.id));
         if (opts.format === 'json') {
           process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
           return;
@@ -38,7 +44,7 @@ export function registerNs(program: Command, ctx: CliContext): void {
           process.stdout.write(renderTemplate(opts.format, rows, HEADERS));
           return;
         }
-        process.stdout.write(table(Object.values(HEADERS), rows.map((r) => Object.values(r))));
+        process.stdout.write(table(COLUMNS.map((c) => HEADERS[c]), rows.map((r) => COLUMNS.map((c) => r[c]))));
       } catch (err) {
         failAsDocker(err);
       }

@@ -8,6 +8,7 @@
 // read the same. `berth ns` and `inspect` show a container's links beside the
 // host's, as `lsns` does for the whole host.
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { NAMESPACE_PURPOSE, NS_PROC_NAME } from '../runtime/namespaces.js';
 
 /** The kinds of namespace, in the order lsns lists a process's. pid_for_children and time_for_children are the next child's, not the process's own. */
 export const NAMESPACE_TYPES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const;
@@ -26,7 +27,11 @@ export interface NamespaceView {
   /** The lowest of those processes, and its command line, as lsns shows them. */
   pid: number;
   command: string;
+  /** What a namespace of this kind gives a container, in words. */
+  purpose: string;
 }
+
+const PURPOSE = new Map(Object.entries(NS_PROC_NAME).map(([spec, proc]) => [proc, NAMESPACE_PURPOSE[spec as keyof typeof NS_PROC_NAME]]));
 
 /**
  * Every process's namespaces, read once for a whole command. `host` are the
@@ -98,7 +103,7 @@ export function namespacesOf(pid: number, table: NamespaceTable = readNamespaceT
     const lowest = members[0] ?? pid;
     views.push({
       type, inode, path: `/proc/${pid}/ns/${type}`, shared: table.host.get(type) === inode,
-      processes: members.length, pid: lowest, command: commandLine(lowest),
+      processes: members.length, pid: lowest, command: commandLine(lowest), purpose: PURPOSE.get(type) ?? '',
     });
   }
   return views;

@@ -9,7 +9,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Runtime } from '../../src/runtime/container.js';
-import { namespacesOf } from '../../src/engine/namespaces-view.js';
+import { containerNamespaces, namespacesOf } from '../../src/engine/namespaces-view.js';
 import { cgroupSummaryOf } from '../../src/engine/cgroups-view.js';
 import { sampleStats } from '../../src/engine/container-stats.js';
 import { PROJECT, berth, berthAsync, busyboxRootfs, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
@@ -106,6 +106,24 @@ describe('the mechanics made visible', { concurrency: true }, () => {
       assert.ok(s.memoryBytes > 0, 'memory in use');
       assert.equal(s.memoryLimitBytes, 48 * MiB);
       assert.equal(s.pids, 2);
+
+      // A second container that joins the first one's network namespace (as --network container:x would).
+      const joined = `${rid}j`;
+      ids.push(joined);
+      const joinedBundle = makeBundle(join(root, joined), (spec) => {
+        spec.linux!.namespaces = spec.linux!.namespaces!.map((ns) => (ns.type === 'network' ? { type: 'network', path: `/proc/${record.pid}/ns/net` } : ns));
+      }, { args: ['/bin/sleep', '1000'] });
+      const second = await runtime.create({ id: joined, bundle: joinedBundle, stdio: ['ignore', 'ignore', 'ignore'], detach: true });
+      try {
+        runtime.start(joined);
+        const [first, other] = containerNamespaces([{ id: rid, name: 'first', pid: record.pid }, { id: joined, name: 'second', pid: second.pid }]);
+        const net = other!.namespaces.find((n) => n.type === 'net')!;
+        assert.deepEqual({ shared: net.shared, sharedWith: net.sharedWith, inode: net.inode }, { shared: false, sharedWith: ['first'], inode: first!.namespaces.find((n) => n.type === 'net')!.inode });
+        assert.deepEqual(other!.namespaces.find((n) => n.type === 'uts')!.sharedWith, [], 'the rest is its own');
+        assert.match(net.purpose, /network stack/);
+      } finally {
+        await runtime.delete(joined, true);
+      }
     } finally {
       await runtime.delete(rid, true);
     }

@@ -116,7 +116,7 @@ test('the cgroup tree: containers under their parent, then their processes', () 
 
 test("ns rows say 'host', 'no', or the other container that shares the namespace", () => {
   const ns = (type: 'net' | 'user', inode: number, shared: boolean, sharedWith: string[] = []) => ({
-    type, inode, path: `/proc/10/ns/${type}`, shared, processes: 1, pid: 10, command: 'sleep', sharedWith,
+    type, inode, path: `/proc/10/ns/${type}`, shared, processes: 1, pid: 10, command: 'sleep', purpose: '', sharedWith,
   });
   const rows = namespaceRows([{ id: 'x', name: 'web', pid: 10, namespaces: [ns('net', 5, false, ['db']), ns('user', 1, true), ns('net', 6, false)] }]);
   assert.deepEqual(rows.map((r) => r.Shared), ['db', 'host', 'no']);
