@@ -103,7 +103,7 @@ export function removeCgroups(name: string): void {
   }
 }
 
-export function cgroupsExist(name: string): boolean {
+function cgroupsExist(name: string): boolean {
   return cgroupDirs(name).length > 0;
 }
 

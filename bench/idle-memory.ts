@@ -13,9 +13,9 @@
 // create` + `start` of one bundle per container on build/rootfs, marked as
 // an interim figure. All containers are removed at the end, on failure too.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BERTH, PROJECT, cgroupsExist, processesMentioning, run, setUpEngines, type EngineCli } from './engines.js';
+import { BERTH, PROJECT, processesMentioning, run, setUpEngines, type EngineCli } from './engines.js';
 
 const count = Number(process.argv[2] ?? 100);
 if (!Number.isInteger(count) || count < 1) throw new Error(`count: "${process.argv[2]}" is not a positive number`);
@@ -34,6 +34,14 @@ function memoryOf(pid: number): Kept {
   const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   const pss = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
   return { pid, comm, rssKiB: Number(rss?.[1] ?? 0), pssKiB: Number(pss?.[1] ?? 0) };
+}
+
+/** The container's cgroup directory, from its init's /proc/<pid>/cgroup (v1 memory controller, else v2). */
+function cgroupDirOf(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n');
+  const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'));
+  if (v1) return join('/sys/fs/cgroup/memory', v1.split(':')[2]!);
+  return join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::'))!.slice(3));
 }
 
 function parentOf(pid: number): number {
@@ -75,6 +83,7 @@ interface Contender {
   removeAll(names: string[]): void;
   started: string[];
   kept: Kept[];
+  cgroups: string[];
   daemons?: Kept[];
 }
 
@@ -82,7 +91,7 @@ function dockerLike(e: EngineCli, expected: string): Contender {
   const [cmd, ...global] = e.argv as [string, ...string[]];
   const runArgs = ['run', '-d', '--network', 'none', '--pull', 'never', 'busybox', 'sleep', '3600'];
   return {
-    label: e.name, expected, command: `${e.name} run -d --name <name> ${runArgs.slice(2).join(' ')}`, started: [], kept: [],
+    label: e.name, expected, command: `${e.name} run -d --name <name> ${runArgs.slice(2).join(' ')}`, started: [], kept: [], cgroups: [],
     start: async (name) => { await spawnChecked(cmd, [...global, runArgs[0]!, runArgs[1]!, '--name', name, ...runArgs.slice(2)], e.env); },
     initPid: (name) => Number(run(cmd, [...global, 'inspect', '-f', '{{.State.Pid}}', name], e.env).trim()),
     removeAll: (names) => {
@@ -101,7 +110,7 @@ function berthHasDetach(e: EngineCli): boolean {
 function berthRunDetached(e: EngineCli): Contender {
   const [cmd, ...global] = e.argv as [string, ...string[]];
   return {
-    label: 'berth', expected: 'berth-helper', command: 'berth run -d --name <name> --pull never busybox sleep 3600', started: [], kept: [],
+    label: 'berth', expected: 'berth-helper', command: 'berth run -d --name <name> --pull never busybox sleep 3600', started: [], kept: [], cgroups: [],
     start: async (name) => { await spawnChecked(cmd, [...global, 'run', '-d', '--name', name, '--pull', 'never', 'busybox', 'sleep', '3600'], e.env); },
     initPid: (name) => (JSON.parse(run(cmd, [...global, 'inspect', name], e.env)) as { State: { Pid: number } }[])[0]!.State.Pid,
     removeAll: (names) => {
@@ -120,7 +129,7 @@ function berthRuntime(work: string): Contender {
   const config = JSON.parse(readFileSync(join(spec, 'config.json'), 'utf8')) as { root: { path: string; readonly: boolean } };
   config.root = { path: join(PROJECT, 'build', 'rootfs'), readonly: true };
   return {
-    label: 'berth (interim: runtime create+start)', expected: 'berth-helper', started: [], kept: [],
+    label: 'berth (interim: runtime create+start)', expected: 'berth-helper', started: [], kept: [], cgroups: [],
     command: 'berth runtime create --bundle <bundle> <id> && berth runtime start <id>  (bundle on build/rootfs, read-only)',
     start: async (name) => {
       const bundle = join(root, 'bundles', name);
@@ -161,7 +170,9 @@ try {
   await new Promise((r) => setTimeout(r, 3000));
   for (const c of contenders) {
     for (const name of names) {
-      const kept = memoryOf(parentOf(c.initPid(name)));
+      const init = c.initPid(name);
+      c.cgroups.push(cgroupDirOf(init));
+      const kept = memoryOf(parentOf(init));
       if (!kept.comm.startsWith(c.expected.slice(0, 15))) throw new Error(`${c.label} ${name}: the parent of its init is ${kept.comm} (${kept.pid}), not ${c.expected}`);
       c.kept.push(kept);
     }
@@ -203,8 +214,8 @@ try {
     for (let i = 0; i < 50 && c.kept.some((k) => alive(k.pid)); i++) await new Promise((r) => setTimeout(r, 100));
     for (const k of c.kept) if (alive(k.pid)) leftovers.push(`${c.label}: ${k.comm} ${k.pid} still running`);
   }
-  for (const name of contenders[0]?.started ?? []) {
-    if (cgroupsExist(join('berth', name))) leftovers.push(`berth: cgroup /berth/${name} left`);
+  for (const c of contenders) {
+    for (const dir of c.cgroups) if (existsSync(dir)) leftovers.push(`${c.label}: cgroup ${dir} left`);
   }
   await engines.close();
   if (leftovers.length) {
