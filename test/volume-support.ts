@@ -52,13 +52,14 @@ export function makeImage(s: StorageRoot, name: string, changes: string[], add: 
   execFileSync('cp', ['-a', busyboxRootfs(), rootfs]);
   add(rootfs);
   const tarball = join(s.root, `${name}.tar`);
-  execFileSync('tar', ['--numeric-owner', '-C', rootfs, '-cf', tarball, '.']);
+  execFileSync('tar', ['--numeric-owner', '--xattrs', '--xattrs-include=user.*', '-C', rootfs, '-cf', tarball, '.']);
   s.ok('import', ...changes.flatMap((c) => ['--change', c]), tarball, name);
 }
 
 /**
- * `withdata`: VOLUME /data holding hello (1000:1001, 0640, 15 bytes), a link
- * to it, and sub/deep (5 bytes); /data itself 123:456, 0750.
+ * `withdata`: VOLUME /data holding hello (1000:1001, 0640, 15 bytes, xattr
+ * user.origin=image), a link to it, and sub/deep (5 bytes); /data itself
+ * 123:456, 0750.
  */
 export function makeWithdata(s: StorageRoot): void {
   makeImage(s, 'withdata', ['VOLUME /data', 'CMD ["sh"]'], (rootfs) => {
@@ -68,6 +69,7 @@ export function makeWithdata(s: StorageRoot): void {
     writeFileSync(join(data, 'hello'), 'from the image\n');
     chownSync(join(data, 'hello'), 1000, 1001);
     chmodSync(join(data, 'hello'), 0o640);
+    execFileSync('setfattr', ['-n', 'user.origin', '-v', 'image', join(data, 'hello')]);
     symlinkSync('hello', join(data, 'link'));
     mkdirSync(join(data, 'sub'));
     writeFileSync(join(data, 'sub', 'deep'), 'deep\n');

@@ -5,7 +5,8 @@
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, rmSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { busyboxRootfs, leftovers, cleanup } from '../support.js';
 import { storageRoot, importBusybox, makeImage, makeWithdata } from '../volume-support.js';
 
@@ -51,15 +52,16 @@ test('a named volume is made on first use and keeps its data for the next contai
   assert.deepEqual(volumeNames(), []);
 });
 
-test("a volume's first use copies the image's content with owners, modes and links; a used volume is not refilled", () => {
-  const first = ok('run', '--rm', '-v', 'filled:/data', 'withdata', 'sh', '-c', 'stat -c "%u:%g %a" /data/hello; rm /data/hello; echo mine > /data/mine');
-  assert.equal(first, '1000:1001 640\n');
+test("a volume's first use copies the image's content with owners, modes, links and xattrs; a used volume is not refilled", () => {
+  assert.equal(ok('run', '--rm', '-v', 'filled:/data', 'withdata', 'sh', '-c', 'stat -c "%u:%g %a" /data/hello; echo mine > /data/mine'), '1000:1001 640\n');
   const data = volumeData('filled');
-  assert.deepEqual(readdirSync(data).sort(), ['link', 'mine', 'sub']);
+  assert.deepEqual(readdirSync(data).sort(), ['hello', 'link', 'mine', 'sub']);
+  assert.equal(execFileSync('getfattr', ['-n', 'user.origin', '--only-values', join(data, 'hello')], { encoding: 'utf8' }), 'image', 'the xattr came along');
   assert.equal(readlinkSync(join(data, 'link')), 'hello');
   assert.equal(readFileSync(join(data, 'sub', 'deep'), 'utf8'), 'deep\n');
   const st = lstatSync(data);
   assert.deepEqual([st.uid, st.gid, st.mode & 0o7777], [123, 456, 0o750], 'the volume takes the owner and mode of the image directory');
+  rmSync(join(data, 'hello'));
   // Second use: the volume is not empty, so hello does not come back; nocopy leaves a new volume empty.
   assert.equal(ok('run', '--rm', '-v', 'filled:/data', '-v', 'empty1:/data/sub:nocopy', 'withdata', 'ls', '-A', '/data', '/data/sub'), '/data:\nlink\nmine\nsub\n\n/data/sub:\n');
   assert.deepEqual(readdirSync(volumeData('empty1')), []);
