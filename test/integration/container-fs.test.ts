@@ -334,3 +334,17 @@ test('errors: no such container, no such path, missing destination, wrong direct
   assert.equal(b('cp', 'nosuch:/x', host).status, 1);
   assert.equal(berth(['--root', dataRoot, '--run-root', runRoot, 'cp', '--bogus', 'a', 'b']).status, 125);
 });
+
+test('cp works on a container never started, and refuses a read-only root filesystem', () => {
+  ok(b('create', '--name', 'fresh', 'busybox', 'cat', '/hello'));
+  mkdirSync(host, { recursive: true });
+  writeFileSync(join(host, 'hello'), 'before start\n');
+  ok(b('cp', join(host, 'hello'), 'fresh:/hello'));
+  ok(b('cp', 'fresh:/etc/passwd', join(host, 'passwd')));
+  assert.equal(readFileSync(join(host, 'passwd'), 'utf8'), readFileSync(join(busyboxRootfs(), 'etc', 'passwd'), 'utf8'));
+  assert.equal(ok(b('diff', 'fresh')), 'A /hello\n');
+  assert.equal(ok(b('start', '-a', 'fresh')), 'before start\n');
+  ok(b('create', '--name', 'sealed', '--read-only', 'busybox', 'true'));
+  fails(b('cp', join(host, 'hello'), 'sealed:/hello'), /read-only/);
+  assert.equal(ok(b('diff', 'sealed')), '');
+});
