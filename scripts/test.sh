@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json --noEmit
 npx eslint .
 shopt -s nullglob
-exec node --import tsx --test --test-concurrency=1 --test-timeout=300000 test/unit/*.test.ts test/integration/*.test.ts
+exec node --import tsx --test --test-concurrency=1 --test-timeout=900000 test/unit/*.test.ts test/integration/*.test.ts

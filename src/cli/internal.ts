@@ -3,11 +3,21 @@
 // the container ends (the engine settles the record, removes a --rm
 // container, applies the restart policy).
 import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DB_FILE } from '../util/db.js';
+import { ExitStatus } from './exit.js';
 import type { CliContext } from './context.js';
 import { registerInternalHealthcheck } from './internal-healthcheck.js';
 
 export function registerInternal(program: Command, ctx: CliContext): Command {
-  const internal = program.command('internal', { hidden: true }).description('commands berth runs itself');
+  const internal = program.command('internal', { hidden: true }).description('commands berth runs itself')
+    // A hook that comes after its root was removed (a test's temporary
+    // root, a wiped /var/lib/berth) has nothing to do, and must not make
+    // the root again by opening its store.
+    .hook('preAction', () => {
+      if (!existsSync(join(ctx.engine().root, DB_FILE))) throw new ExitStatus(0);
+    });
   internal.command('exited')
     .description('the exit hook: a container has ended')
     .argument('<id>', 'container ID')

@@ -20,7 +20,7 @@ export interface ImageRunConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   Volumes?: Record<string, unknown> | null;
-  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; Retries?: number } | null;
+  Healthcheck?: { Test?: string[]; Interval?: number; Timeout?: number; StartPeriod?: number; StartInterval?: number; Retries?: number } | null;
 }
 
 export interface RunFlags {

@@ -34,7 +34,7 @@ import {
   CONTAINER_STEPS, findRow, rowById, reconcile, settleExit, releaseRuntime, infoOf, listContainers, selfOwner, bootId,
   type ContainerRow,
 } from './containers.js';
-import { healthMonitor } from './health.js';
+import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -161,6 +161,7 @@ export class Engine {
       throw invalid('InvalidName', `Invalid container name (${opts.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
     }
     const hc = body.HostConfig ?? {};
+    validateHealthConfig(body.Healthcheck);
     if (hc.AutoRemove && hc.RestartPolicy && hc.RestartPolicy.Name !== 'no') {
       throw invalid('ConflictingOptions', 'Conflicting options: --restart and --rm');
     }
@@ -434,6 +435,7 @@ export class Engine {
     const dir = join(this.root, 'containers', id);
     unmountRootfs(dir);
     releaseContainerVolumes(this, id, removeVolumes);
+    forgetHealth(this, id);
     rmSync(dir, { recursive: true, force: true });
     rmSync(this.attachSocket(id), { force: true });
     this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);

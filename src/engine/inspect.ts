@@ -9,6 +9,8 @@ import type { Engine } from './engine.js';
 import { containerPaths, type ContainerInfo } from './container-info.js';
 import { namespacesOf } from './namespaces-view.js';
 import { cgroupSummaryOf } from './cgroups-view.js';
+import { mergeHealthConfig } from './health.js';
+import type { HealthConfig } from './host-config.js';
 
 function bundleSpec(info: ContainerInfo): Spec | undefined {
   try {
@@ -28,6 +30,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
     imageConfig = engine.imageRunConfig(engine.image(info.imageId)) as Record<string, unknown>;
   } catch { /* the image was removed by force */ }
   const running = info.state.Running;
+  const healthcheck = mergeHealthConfig(imageConfig.Healthcheck as HealthConfig | undefined, info.body.Healthcheck);
   const mounts = (spec?.mounts ?? [])
     .filter((m) => m.type === 'bind' && m.source && m.source.startsWith('/') && !m.source.startsWith(info.dir) || m.type === 'tmpfs' && Object.keys(hc.Tmpfs ?? {}).includes(m.destination))
     .map((m) => {
@@ -91,7 +94,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
       Labels: { ...((imageConfig.Labels as Record<string, string> | undefined) ?? {}), ...(info.body.Labels ?? {}) },
       ...(info.body.StopSignal ?? imageConfig.StopSignal ? { StopSignal: info.body.StopSignal ?? imageConfig.StopSignal } : {}),
       ...(info.body.StopTimeout !== undefined ? { StopTimeout: info.body.StopTimeout } : {}),
-      ...(info.body.Healthcheck ?? imageConfig.Healthcheck ? { Healthcheck: info.body.Healthcheck ?? imageConfig.Healthcheck } : {}),
+      ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     },
     NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: running ? `/proc/${info.state.Pid}/ns/net` : '' },
     // berth's own: the mechanics that isolate and limit this container.

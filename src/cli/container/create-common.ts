@@ -29,7 +29,7 @@ export function addCreateFlags(cmd: Command): Command {
   return c;
 }
 
-export interface CreateFlags { name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
+export interface CreateFlags { detach?: boolean; name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
 
 /** `attached`: `run` without -d, which attaches before it starts (Docker sets the Attach* flags and StdinOnce). */
 export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags, attached = false): Promise<{ id: string; name: string; body: CreateBody }> {
@@ -55,6 +55,8 @@ export async function createFromCli(ctx: CliContext, image: string, command: str
     view.stop();
   }
   const created = await engine.createContainer(body, {
+    // run starts it at once: the rootfs stays mounted for that.
+    keepMounted: attached || opts.detach === true,
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     ...(platform ? { platform } : {}),
     warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
