@@ -37,6 +37,8 @@ const PSEUDO_FILESYSTEMS = new Set([
  * writes them). `owner` turns the ids on disk into those the headers show.
  */
 export function packTree(hostPath: string, name: string, owner: (ids: Owner) => Owner): Readable {
+  // /proc and /sys files say they are empty and then are not: a tar cannot hold them (nor can Docker's).
+  if (PSEUDO_FILESYSTEMS.has(statfsSync(hostPath).type)) throw invalid('KernelFilesystem', 'cannot copy from a kernel filesystem (/proc, /sys, …): its files are the kernel\'s, not the container\'s');
   const pack = tar.pack();
   const walker = new PackWalker(pack, owner);
   (async () => {

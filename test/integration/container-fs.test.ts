@@ -216,7 +216,7 @@ test('hostile symlinks in a container never reach the host: reading, writing, an
   fails(b('cp', 'loop:/a/x', join(host, 'x')), /too many levels of symbolic links/);
 });
 
-test('cp on a running container: both ways, through its own view, and it keeps running', () => {
+test('cp and export on a running container: both ways, through its own view, and it keeps running', async () => {
   ok(b('run', '-d', '--name', 'live', 'busybox', 'sh', '-c', 'echo made-inside > /tmp/out; ln -s / /tmp/root; sleep 1000'));
   mkdirSync(host, { recursive: true });
   writeFileSync(join(host, 'in'), 'copied in\n');
@@ -228,6 +228,12 @@ test('cp on a running container: both ways, through its own view, and it keeps r
   assert.equal(readFileSync(join(host, 'out'), 'utf8'), 'made-inside\n');
   // The freeze during the copy is undone.
   assert.equal(status('live'), 'running');
+  fails(b('cp', 'live:/proc/1/status', join(host, 'status')), /cannot copy from a kernel filesystem/);
+  const exported = bRaw(['export', 'live']);
+  assert.equal(exported.status, 0, exported.stderr.toString());
+  const entries = await tarEntries(exported.stdout);
+  assert.equal(entries.get('tmp/out')?.body, 'made-inside\n');
+  assert.equal(entries.get('in')?.body, 'copied in\n');
   // A paused container stays paused.
   ok(b('pause', 'live'));
   ok(b('cp', 'live:/tmp/out', join(host, 'out2')));
