@@ -281,6 +281,33 @@ async function waitExit(reports: ReportReader, monitor: ChildProcess, stderr: ()
   }
 }
 
+/**
+ * A monitor runs in its own session, so a terminal's Ctrl-C, a kill of this
+ * command or a window change reaches only us: pass each on, as `docker run`
+ * does. The handlers go in before the monitor exists, so that no signal can
+ * end this command and orphan a process that is already running; one that
+ * arrives before the monitor is known is sent as soon as it is.
+ */
+function forwardSignals(): { to(monitor: ChildProcess): void; stop(): void } {
+  let monitor: ChildProcess | undefined;
+  const pending: NodeJS.Signals[] = [];
+  const forward = (sig: NodeJS.Signals) => {
+    if (!monitor) pending.push(sig);
+    else try { monitor.kill(sig); } catch { /* gone */ }
+  };
+  const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+  for (const s of forwarded) process.on(s, forward);
+  return {
+    to(m) {
+      monitor = m;
+      for (const sig of pending.splice(0)) forward(sig);
+    },
+    stop() {
+      for (const s of forwarded) process.off(s, forward);
+    },
+  };
+}
+
 export class Runtime {
   readonly state: StateDir;
   constructor(readonly root: string = DEFAULT_RUNTIME_ROOT) {
@@ -507,26 +534,12 @@ export class Runtime {
    * terminal, and the container is deleted when it ends.
    */
   async run(opts: { id: string; bundle: string; stdio?: StdioEntry[]; keep?: boolean; forwardSignals?: boolean; warn?: (m: string) => void }): Promise<RunResult> {
-    // The monitor runs in its own session, so a terminal's Ctrl-C or a kill of
-    // this command reaches only us: pass each on, as `docker run` does. The
-    // handlers go in before the container exists, so that no signal can end
-    // this command and orphan a container that is already running; one that
-    // arrives before the monitor is known is sent as soon as it is.
-    let monitor: ChildProcess | undefined;
-    const pending: NodeJS.Signals[] = [];
-    const forward = (sig: NodeJS.Signals) => {
-      if (!monitor) pending.push(sig);
-      else try { monitor.kill(sig); } catch { /* gone */ }
-    };
-    const forwarded: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
-    const forwardHere = opts.forwardSignals ?? true;
-    if (forwardHere) for (const s of forwarded) process.on(s, forward);
+    const forwarding = (opts.forwardSignals ?? true) ? forwardSignals() : undefined;
     try {
       const { record, launched, cgroup } = await this.createInternal({
         ...opts, detach: true, withStartFifo: false, relayTerminal: true, forwardSignals: true,
       });
-      monitor = launched.monitor;
-      for (const sig of pending.splice(0)) forward(sig);
+      forwarding?.to(launched.monitor);
       try {
         const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
         const oomKilled = exit.signal === 9 && cgroup.oomKilled();
@@ -536,7 +549,7 @@ export class Runtime {
         if (!opts.keep) await this.delete(record.id, true);
       }
     } finally {
-      if (forwardHere) for (const s of forwarded) process.off(s, forward);
+      forwarding?.stop();
     }
   }
 
@@ -565,7 +578,17 @@ export class Runtime {
       linux: { ...spec.linux, cgroupsPath: record.cgroupsPath },
     };
     const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir: this.state.dir(opts.id), relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
-    const launched = await launch(prepared.plan.ops, opts.stdio ?? ['inherit', 'inherit', 'inherit'], true);
+    // As `run`: the exec's monitor is in its own session, so Ctrl-C and
+    // window changes reach it only through us.
+    const forwarding = opts.detach ? undefined : forwardSignals();
+    let launched: Awaited<ReturnType<typeof launch>>;
+    try {
+      launched = await launch(prepared.plan.ops, opts.stdio ?? ['inherit', 'inherit', 'inherit'], true);
+    } catch (err) {
+      forwarding?.stop();
+      throw err;
+    }
+    forwarding?.to(launched.monitor);
     if (opts.detach) {
       // `exec -d`: the process runs on under its own monitor; nobody waits.
       launched.monitor.unref();
@@ -576,6 +599,7 @@ export class Runtime {
       const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
       return { ...exit, oomKilled: false, id: opts.id };
     } finally {
+      forwarding?.stop();
       rmSync(join(this.state.dir(opts.id), `exec-${process.pid}.exit`), { force: true });
     }
   }

@@ -7,8 +7,8 @@ import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
-import { PROJECT, imageRoot, leftovers, cleanup, eventually } from '../support.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PROJECT, berth, imageRoot, leftovers, cleanup, eventually } from '../support.js';
 import { openDatabase } from '../../src/util/db.js';
 
 const { root, dataRoot, runRoot, b, removeAll } = imageRoot('containers');
@@ -180,6 +180,16 @@ test('exec: environment, user, working directory, exit status, detached', async 
   await eventually(() => b('exec', 'box', 'cat', '/tmp/mark').stdout === 'detached\n', 5000, 'the detached exec');
   // The exec'd process is inside the container's PID namespace.
   assert.match(ok(b('exec', 'box', 'ps')), /^\s*1 .*sleep 60/m);
+  // A signal to the exec command reaches the process inside.
+  const child = spawn(process.execPath, ['--', join(PROJECT, 'dist', 'src', 'cli', 'main.js'), '--root', dataRoot, '--run-root', runRoot,
+    'exec', 'box', 'sh', '-c', "trap 'echo caught; exit 9' TERM; echo ready; while true; do sleep 0.1; done"], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  await eventually(() => out.includes('ready'), 10_000, 'the exec to start');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 9);
+  assert.match(out, /caught/);
   let r = b('exec', '-u', 'ghost', 'box', 'true');
   assert.equal(r.status, 125);
   assert.match(r.stderr, /unable to find user ghost/);
@@ -366,4 +376,25 @@ test('-t: a terminal inside, its size from ours, input and ctrl-p ctrl-q to deta
   t = underTerminal(['exec', '-it', 'term', 'sh', '-c', 'tty; exit 3']);
   assert.equal(await t.exited, 3);
   assert.match(t.output(), /\/dev\/pts\/\d+/);
+});
+
+test('create flags: --hostname, --stop-timeout, --entrypoint, --env-file; start -i and exec -i take stdin', async () => {
+  const envFile = join(root, 'env');
+  writeFileSync(envFile, '# comment\nFROM_FILE=yes\n');
+  ok(b('create', '-i', '--name', 'named', '--hostname', 'my-box', '--env-file', envFile, '--entrypoint', 'sh', 'busybox', '-c', 'echo $(hostname) $FROM_FILE; cat'));
+  const r = berth(['--root', dataRoot, '--run-root', runRoot, 'start', '-a', '-i', 'named'], { input: 'fed through start -i\n' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, 'my-box yes\nfed through start -i\n');
+  ok(b('run', '-d', '--name', 'slow', '--stop-timeout', '1', 'busybox', 'sleep', '60'));
+  assert.equal(inspect('slow').Config.StopTimeout, 1);
+  const started = Date.now();
+  ok(b('stop', 'slow'));
+  assert.equal(inspect('slow').State.ExitCode, 137);
+  assert.ok(Date.now() - started < 9000, 'the container\'s own timeout, not the default 10 s, applied');
+  ok(b('run', '-d', '--name', 'reader', 'busybox', 'sleep', '60'));
+  const e = berth(['--root', dataRoot, '--run-root', runRoot, 'exec', '-i', 'reader', 'tr', 'a-z', 'A-Z'], { input: 'shout\n' });
+  assert.equal(e.stdout, 'SHOUT\n');
+  const bad = b('run', '--stop-timeout', 'soon', 'busybox', 'true');
+  assert.equal(bad.status, 125);
+  assert.match(bad.stderr, /invalid argument "soon" for "--stop-timeout"/);
 });
