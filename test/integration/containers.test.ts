@@ -26,7 +26,16 @@ const ok = (r: ReturnType<typeof b>) => {
   assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
   return r.stdout.trim();
 };
-const inspect = (name: string) => (JSON.parse(ok(b('inspect', name))) as Record<string, any>[])[0]!;
+/** The fields of `inspect` these tests read. */
+interface Inspected {
+  Id: string; Name: string; Path: string; Args: string[]; Image: string; LogPath: string; RestartCount: number;
+  State: { Status: string; Running: boolean; Pid: number; ExitCode: number; Error: string; StartedAt: string };
+  Config: { Labels: Record<string, string>; Env: string[]; WorkingDir: string; Image: string; StopTimeout?: number };
+  HostConfig: { RestartPolicy: { Name: string } };
+  Namespaces: { Type: string; SharedWithHost: boolean }[];
+  Cgroup: { Path: string; Exists: boolean };
+}
+const inspect = (name: string) => (JSON.parse(ok(b('inspect', name))) as Inspected[])[0]!;
 const status = (name: string) => ok(b('inspect', '-f', '{{.State.Status}}', name));
 
 test('run -d: the container outlives the command, and a new command sees it running and logging', async () => {
@@ -40,7 +49,7 @@ test('run -d: the container outlives the command, and a new command sees it runn
   const log = ok(b('logs', 'web')).split('\n');
   assert.equal(log[0], 'started');
   // Docker's json-file format, next to the container.
-  const file = inspect('web').LogPath as string;
+  const file = inspect('web').LogPath;
   const first = JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!);
   assert.deepEqual(Object.keys(first).sort(), ['log', 'stream', 'time']);
   assert.equal(first.log, 'started\n');
@@ -119,7 +128,7 @@ test('kill sends a signal; restart starts it again; pause and unpause freeze it'
   ok(b('kill', '-s', 'USR1', 'sig'));
   await eventually(() => ok(b('logs', 'sig')).includes('got-usr1'), 5000, 'the trap to run');
   assert.equal(status('sig'), 'running');
-  const started = inspect('sig').State.StartedAt as string;
+  const started = inspect('sig').State.StartedAt;
   ok(b('restart', '-t', '0', 'sig'));
   assert.equal(status('sig'), 'running');
   assert.notEqual(inspect('sig').State.StartedAt, started);
@@ -158,7 +167,7 @@ test('restart policies: on-failure:N counts, always restarts, unless-stopped and
   ok(b('run', '-d', '--name', 'unless', '--restart', 'unless-stopped', 'busybox', 'sh', '-c', 'sleep 0.2; exit 1'));
   await eventually(() => inspect('unless').RestartCount >= 1, 60_000, 'unless-stopped to restart');
   ok(b('stop', 'unless'));
-  const count = inspect('unless').RestartCount as number;
+  const count = inspect('unless').RestartCount;
   await new Promise((r) => setTimeout(r, 800));
   assert.equal(status('unless'), 'exited');
   assert.equal(inspect('unless').RestartCount, count);
@@ -244,12 +253,12 @@ test('inspect: Docker\'s shape, -f templates, and the namespaces and cgroup of a
   assert.equal(i.Path, 'sleep');
   assert.deepEqual(i.Args, ['60']);
   assert.equal(i.Config.Labels.a, 'b');
-  assert.ok((i.Config.Env as string[]).includes('K=V'));
+  assert.ok(i.Config.Env.includes('K=V'));
   assert.equal(i.Config.WorkingDir, '/tmp');
   assert.equal(i.Config.Image, 'busybox');
   assert.match(i.Image, /^sha256:[a-f0-9]{64}$/);
   assert.equal(ok(b('inspect', '-f', '{{.Name}} {{.State.Running}} {{index .Config.Labels "a"}}', 'seen')), '/seen true b');
-  const types = new Map((i.Namespaces as { Type: string; SharedWithHost: boolean }[]).map((n) => [n.Type, n.SharedWithHost]));
+  const types = new Map(i.Namespaces.map((n) => [n.Type, n.SharedWithHost]));
   for (const t of ['pid', 'mnt', 'net', 'uts', 'ipc', 'cgroup']) assert.equal(types.get(t), false, `${t} is the container's own`);
   assert.equal(i.Cgroup.Path, `/berth/${i.Id}`);
   assert.equal(i.Cgroup.Exists, true);
