@@ -11,6 +11,7 @@ import { chainIdsOf } from '../image/layers.js';
 import { diffTar } from '../image/snapshots.js';
 import type { Engine } from './engine.js';
 import type { CreateBody } from './host-config.js';
+import { frozen } from './container-fs.js';
 
 export interface CommitOptions {
   /** REPOSITORY[:TAG] for the new image. */
@@ -31,14 +32,9 @@ export async function commitContainer(engine: Engine, container: string, opts: C
   // Checked before any work: a bad --change must not leave a layer behind.
   const current = containerConfig(baseConfig.config ?? {}, info.body);
   const runConfig = applyChanges(current, opts.changes ?? []);
-  const freeze = info.state.Running && !info.state.Paused && opts.pause !== false;
-  if (freeze) engine.runtime.pause(info.id);
-  let layer;
-  try {
-    layer = await storeLayer(stores, diffTar(info.dir), chainIdsOf(base.layers.map((l) => l.diffId)).at(-1));
-  } finally {
-    if (freeze) engine.runtime.resume(info.id);
-  }
+  const parent = chainIdsOf(base.layers.map((l) => l.diffId)).at(-1);
+  const readChanges = () => storeLayer(stores, diffTar(info.dir), parent);
+  const layer = opts.pause === false ? await readChanges() : await frozen(engine, info, readChanges);
   const created = new Date().toISOString();
   const config: ImageConfig & { created: string } = {
     architecture: baseConfig.architecture,

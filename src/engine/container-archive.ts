@@ -4,9 +4,9 @@
 // could have planted: each entry's directory is resolved inside the root
 // (container-root.ts), its last component is replaced rather than followed,
 // and `..` in a name refuses the archive.
-import { constants as fsConstants, createReadStream, openSync, statfsSync, type Stats } from 'node:fs';
+import { constants as fsConstants, createReadStream, lstatSync, openSync, statfsSync, type Stats } from 'node:fs';
 import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, symlink, unlink, utimes } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
@@ -38,7 +38,9 @@ const PSEUDO_FILESYSTEMS = new Set([
  */
 export function packTree(hostPath: string, name: string, owner: (ids: Owner) => Owner): Readable {
   // /proc and /sys files say they are empty and then are not: a tar cannot hold them (nor can Docker's).
-  if (PSEUDO_FILESYSTEMS.has(statfsSync(hostPath).type)) throw invalid('KernelFilesystem', 'cannot copy from a kernel filesystem (/proc, /sys, …): its files are the kernel\'s, not the container\'s');
+  // (statfs follows links: a link is checked by where it is, its directory.)
+  const where = lstatSync(hostPath).isSymbolicLink() ? dirname(hostPath) : hostPath;
+  if (PSEUDO_FILESYSTEMS.has(statfsSync(where).type)) throw invalid('KernelFilesystem', 'cannot copy from a kernel filesystem (/proc, /sys, …): its files are the kernel\'s, not the container\'s');
   const pack = tar.pack();
   const walker = new PackWalker(pack, owner);
   (async () => {
@@ -99,6 +101,8 @@ class PackWalker {
     const fd = openSync(abs, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     return new Promise((resolve, reject) => {
       const sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
+      // Its errors come to the callback above; a reader that stopped reading ends the entry with one.
+      sink.on('error', () => {});
       const source = createReadStream('', { fd });
       source.on('error', (err) => {
         sink.destroy(err);

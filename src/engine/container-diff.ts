@@ -10,14 +10,14 @@
 // An opaque directory (deleted and made again) that the image has is a C;
 // what it hides from the image is listed as D, where Docker lists nothing.
 import { lstat, readdir } from 'node:fs/promises';
-import { readFileSync, type Stats } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join, posix } from 'node:path';
 import { chainIdsOf } from '../image/layers.js';
 import { scanXattrs } from '../image/special-files.js';
-import type { Spec } from '../runtime/spec.js';
 import type { Engine } from './engine.js';
 import { containerPaths, type ContainerInfo } from './container-info.js';
 import { lstatIfAny } from './container-root.js';
+import { specOf } from './container-fs.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';
 export interface Change { kind: ChangeKind; path: string }
@@ -129,12 +129,7 @@ function sameDirectory(a: Stats, b: Stats): boolean {
  * an init layer of their own).
  */
 function mountpointsOf(info: ContainerInfo): Set<string> {
-  try {
-    const spec = JSON.parse(readFileSync(containerPaths(info.dir, info.id).config, 'utf8')) as Spec;
-    return new Set((spec.mounts ?? []).map((m) => posix.normalize(m.destination).replace(/^\/+/, '')));
-  } catch {
-    return new Set();
-  }
+  return new Set((specOf(info)?.mounts ?? []).map((m) => posix.normalize(m.destination).replace(/^\/+/, '')));
 }
 
 async function isEmpty(path: string, st: Stats): Promise<boolean> {

@@ -11,15 +11,17 @@
 // file goes to DEST or into DEST if that is a directory; a directory becomes
 // DEST if DEST is missing, else goes into it, or with SRC ending in `/.` only
 // its contents do; a trailing `/` says "a directory".
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BerthError, conflict, invalid, notFound } from '../util/errors.js';
+import { BerthError, conflict, invalid, notFound, systemError } from '../util/errors.js';
 import type { Spec } from '../runtime/spec.js';
 import type { Engine } from './engine.js';
 import { containerPaths, type ContainerInfo } from './container-info.js';
 import { resolveInRoot, type ResolvedPath } from './container-root.js';
+import { isMountPoint, unmountRootfs } from '../image/snapshots.js';
 import { extractArchive, packTree, type Owner } from './container-archive.js';
 
 export interface CopyOptions {
@@ -38,12 +40,7 @@ export interface IdMapping {
 type Mapping = { containerID: number; hostID: number; size: number };
 
 export function idMappingOf(info: ContainerInfo): IdMapping {
-  let linux: Spec['linux'];
-  try {
-    linux = (JSON.parse(readFileSync(containerPaths(info.dir, info.id).config, 'utf8')) as Spec).linux;
-  } catch {
-    linux = undefined;
-  }
+  const linux = specOf(info)?.linux;
   const uids = (linux?.uidMappings ?? []) as Mapping[];
   const gids = (linux?.gidMappings ?? []) as Mapping[];
   const map = (table: Mapping[], id: number, from: 'containerID' | 'hostID', to: 'containerID' | 'hostID'): number => {
@@ -64,13 +61,110 @@ export function idMappingOf(info: ContainerInfo): IdMapping {
  * with its overlay mounted.
  */
 export async function withContainerRoot<T>(engine: Engine, info: ContainerInfo, fn: (root: string) => Promise<T>): Promise<T> {
-  if (!info.state.Running || info.state.Pid <= 0) return engine.withRootfs(info.id, fn);
-  const freeze = !info.state.Paused;
-  if (freeze) engine.runtime.pause(info.id);
+  if (!info.state.Running || info.state.Pid <= 0) return withOverlay(engine, info, (rootfs) => withBindMounts(info, rootfs, () => fn(rootfs)));
+  return frozen(engine, info, () => fn(`/proc/${info.state.Pid}/root`));
+}
+
+/** The engine's withRootfs, and the mount undone even if the process ends half-way. */
+function withOverlay<T>(engine: Engine, info: ContainerInfo, fn: (rootfs: string) => Promise<T>): Promise<T> {
+  const wasMounted = isMountPoint(containerPaths(info.dir, info.id).rootfs);
+  return undoOnExit(() => { if (!wasMounted) unmountRootfs(info.dir); }, () => engine.withRootfs(info.id, fn));
+}
+
+/** Run `fn` with a running container frozen (if it is not paused already), thawed after. */
+export async function frozen<T>(engine: Engine, info: ContainerInfo, fn: () => Promise<T>): Promise<T> {
+  if (!info.state.Running || info.state.Paused) return fn();
+  engine.runtime.pause(info.id);
+  const thaw = () => {
+    try {
+      engine.runtime.resume(info.id);
+    } catch (err) {
+      // It ended meanwhile: nothing is frozen any more.
+      if (!(err instanceof BerthError && err.kind === 'conflict')) throw err;
+    }
+  };
   try {
-    return await fn(`/proc/${info.state.Pid}/root`);
+    return await undoOnExit(thaw, fn);
   } finally {
-    if (freeze) engine.runtime.resume(info.id);
+    thaw();
+  }
+}
+
+/**
+ * Run `fn`; should the process end before it settles (process.exit when the
+ * reader of stdout goes away), `undo` runs on the way out, so that no mount
+ * stays behind and no container stays frozen. `undo` must be synchronous.
+ */
+async function undoOnExit<T>(undo: () => void, fn: () => Promise<T>): Promise<T> {
+  const onExit = () => {
+    try {
+      undo();
+    } catch { /* the process is ending either way */ }
+  };
+  process.once('exit', onExit);
+  try {
+    return await fn();
+  } finally {
+    process.off('exit', onExit);
+  }
+}
+
+/**
+ * A stopped container's volumes and bind mounts, mounted on its overlay for
+ * the duration, as Docker mounts them for `cp`: what is copied to /data of a
+ * container with `-v vol:/data` goes to the volume, as it would if it ran.
+ * (A mount point the container never made, because it never started, is
+ * left out; tmpfs mounts hold nothing while it is stopped.)
+ */
+async function withBindMounts<T>(info: ContainerInfo, rootfs: string, fn: () => Promise<T>): Promise<T> {
+  const mounted: string[] = [];
+  const unmountAll = () => {
+    for (const target of mounted.splice(0).reverse()) {
+      try {
+        runMount([target], 'umount');
+      } catch {
+        runMount(['-l', target], 'umount');
+      }
+    }
+  };
+  try {
+    for (const m of specOf(info)?.mounts ?? []) {
+      if (m.type !== 'bind' || !m.source) continue;
+      const target = resolveInRoot(rootfs, m.destination, { followLast: true });
+      const source = statIfAny(m.source);
+      if (!source || !target.stat || target.stat.isDirectory() !== source.isDirectory()) continue;
+      runMount(['--bind', m.source, target.host]);
+      mounted.push(target.host);
+      if (m.options?.includes('ro')) runMount(['-o', 'remount,bind,ro', target.host]);
+    }
+    return await undoOnExit(unmountAll, fn);
+  } finally {
+    unmountAll();
+  }
+}
+
+function runMount(args: string[], command: 'mount' | 'umount' = 'mount'): void {
+  try {
+    execFileSync(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    throw systemError('MountFailed', `${command} ${args.join(' ')}: ${String((err as { stderr?: Buffer }).stderr ?? '').trim() || (err as Error).message}`, err);
+  }
+}
+
+function statIfAny(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The container's OCI spec, as the engine wrote it at create. */
+export function specOf(info: ContainerInfo): Spec | undefined {
+  try {
+    return JSON.parse(readFileSync(containerPaths(info.dir, info.id).config, 'utf8')) as Spec;
+  } catch {
+    return undefined;
   }
 }
 
@@ -173,7 +267,7 @@ export async function exportContainer(engine: Engine, container: string, out: Wr
   const info = await engine.container(container);
   const ids = idMappingOf(info);
   try {
-    await engine.withRootfs(info.id, (rootfs) => pipeline(packTree(rootfs, '', ids.toContainer), out));
+    await withOverlay(engine, info, (rootfs) => pipeline(packTree(rootfs, '', ids.toContainer), out));
   } catch (err) {
     if (err instanceof BerthError) throw err;
     throw new BerthError('system', 'ExportFailed', `exporting container ${container} failed: ${(err as Error).message}`, { cause: err });

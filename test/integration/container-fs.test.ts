@@ -354,3 +354,24 @@ test('cp works on a container never started, and refuses a read-only root filesy
   fails(b('cp', join(host, 'hello'), 'sealed:/hello'), /read-only/);
   assert.equal(ok(b('diff', 'sealed')), '');
 });
+
+test('cp on a stopped container reaches its volumes and bind mounts; a reader that goes away leaves no mount', () => {
+  mkdirSync(join(host, 'bind'), { recursive: true });
+  writeFileSync(join(host, 'bind', 'file'), 'bound\n');
+  writeFileSync(join(host, 'x'), 'into the volume\n');
+  ok(b('run', '--name', 'vols', '-v', 'fsvol:/vol', '-v', `${join(host, 'bind')}:/bind:ro`, 'busybox', 'sh', '-c', 'echo made > /vol/inside'));
+  ok(b('cp', join(host, 'x'), 'vols:/vol/x'));
+  assert.equal(ok(b('run', '--rm', '-v', 'fsvol:/vol', 'busybox', 'cat', '/vol/x')), 'into the volume\n');
+  ok(b('cp', 'vols:/vol/inside', join(host, 'inside')));
+  assert.equal(readFileSync(join(host, 'inside'), 'utf8'), 'made\n');
+  ok(b('cp', 'vols:/bind/file', join(host, 'bound')));
+  assert.equal(readFileSync(join(host, 'bound'), 'utf8'), 'bound\n');
+  fails(b('cp', join(host, 'x'), 'vols:/bind/y'), /read-only file system/);
+  assert.deepEqual(readdirSync(join(host, 'bind')), ['file']);
+  // `export | head`: the CLI ends when its reader does, and takes its mounts with it.
+  const cli = `${process.execPath} --import tsx -- ${join(PROJECT, 'src', 'cli', 'main.ts')} --root ${dataRoot} --run-root ${runRoot}`;
+  for (const args of ['export vols', 'cp vols:/ -']) {
+    execFileSync('sh', ['-c', `${cli} ${args} | head -c 1000 > /dev/null`], { cwd: PROJECT });
+    assert.deepEqual(leftovers(root), [], `berth ${args} | head left something behind`);
+  }
+});
