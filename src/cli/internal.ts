@@ -21,8 +21,9 @@ export function registerInternal(program: Command, ctx: CliContext): Command {
   internal.command('exited')
     .description('the exit hook: a container has ended')
     .argument('<id>', 'container ID')
-    .action(async (id: string) => {
-      await ctx.engine().containerExited(id);
+    .argument('[token]', 'the run it is about (each start has its own)')
+    .action(async (id: string, token?: string) => {
+      await ctx.engine().containerExited(id, token);
     });
   registerInternalHealthcheck(internal, ctx);
   return internal;

@@ -42,6 +42,8 @@ export interface ContainerInfo {
   restartCount: number;
   /** The container's directory: <root>/containers/<id>. */
   dir: string;
+  /** What it runs: the image's Entrypoint and Cmd merged with the flags. */
+  command: string[];
   /** The container's runtime (OCI) id: the same as its id. */
   runtimeId: string;
   /** Cgroup path, relative to each hierarchy's root. */

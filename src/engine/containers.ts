@@ -10,7 +10,6 @@
 // record in a transaction, and cleans up what the dead party left behind, so
 // that every reader sees either a working container or none.
 import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { notFound, invalid } from '../util/errors.js';
 import { processStartTime } from '../runtime/state.js';
 import { unmountRootfs } from '../image/snapshots.js';
@@ -42,6 +41,11 @@ export const CONTAINER_STEPS = [
    ALTER TABLE containers ADD COLUMN error TEXT NOT NULL DEFAULT '';
    ALTER TABLE containers ADD COLUMN oom_killed INTEGER NOT NULL DEFAULT 0;
    ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL DEFAULT 0;`,
+  // Each start gets a token that its monitor's exit hook carries back, so a
+  // hook that comes late (after a restart) cannot settle the next run; and
+  // the back-off counts only restarts in a row.
+  `ALTER TABLE containers ADD COLUMN run_token TEXT;
+   ALTER TABLE containers ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export type StoredStatus = 'creating' | 'created' | 'starting' | 'running' | 'restarting' | 'exited' | 'removing';
@@ -50,7 +54,7 @@ export interface ContainerRow {
   id: string; name: string; image: string; image_id: string; created: string; config: string; status: StoredStatus;
   exit_code: number | null; started_at: string | null; finished_at: string | null;
   body: string; owner: string | null; pid: number; boot_id: string | null; restart_count: number;
-  error: string; oom_killed: number; stopped_by_user: number;
+  error: string; oom_killed: number; stopped_by_user: number; run_token: string | null; restart_streak: number;
 }
 
 let bootIdCache: string | undefined;
@@ -65,7 +69,7 @@ export function selfOwner(): string {
   return `${process.pid}:${processStartTime(process.pid) ?? ''}`;
 }
 
-function ownerAlive(owner: string | null): boolean {
+export function ownerAlive(owner: string | null): boolean {
   if (!owner) return false;
   const [pid, start] = owner.split(':');
   return processStartTime(Number(pid)) === start;
@@ -118,6 +122,8 @@ export async function settleExit(engine: Engine, id: string, reason?: { error: s
   // The hook of an earlier run can come late, after a restart: the run that
   // is up now is not its to settle. Only a restarted host overrides that.
   if (rt && rt.status !== 'stopped' && !reason?.hostRestarted) return row;
+  // A start under way is its starter's to finish or undo.
+  if (row.status === 'starting' && ownerAlive(row.owner)) return row;
   const exitCode = rt?.exit?.status ?? reason?.exitCode ?? 255;
   const error = rt?.exit ? '' : (reason?.error ?? 'the container\'s monitor is gone: its exit status is unknown');
   const finishedAt = rt?.exit?.finishedAt ?? new Date().toISOString();
@@ -128,15 +134,18 @@ export async function settleExit(engine: Engine, id: string, reason?: { error: s
   return rowById(engine, id);
 }
 
-/** Remove what a container held while it ran: its runtime state and cgroup, and its rootfs mount. */
-export async function releaseRuntime(engine: Engine, id: string): Promise<void> {
+/**
+ * Remove what a container held while it ran: its runtime state and cgroup,
+ * and (unless a start is about to use it) its rootfs mount.
+ */
+export async function releaseRuntime(engine: Engine, id: string, opts: { unmount?: boolean } = {}): Promise<void> {
   if (engine.runtime.state.ids().includes(id)) {
     try {
       await engine.runtime.delete(id, true);
     } catch { /* gone already, or a half-made state: cleared below */ }
     rmSync(engine.runtime.state.dir(id), { recursive: true, force: true });
   }
-  unmountRootfs(join(engine.root, 'containers', id));
+  if (opts.unmount ?? true) unmountRootfs(engine.containerDir(id));
 }
 
 /**
@@ -231,7 +240,8 @@ export function infoOf(engine: Engine, row: ContainerRow): ContainerInfo {
     body: JSON.parse(row.body) as CreateBody,
     state,
     restartCount: row.restart_count,
-    dir: join(engine.root, 'containers', row.id),
+    dir: engine.containerDir(row.id),
+    command: (JSON.parse(row.config) as { args?: string[] }).args ?? [],
     runtimeId: row.id,
     cgroupsPath: `/berth/${row.id}`,
   };

@@ -31,7 +31,7 @@ import { containerPaths, type ContainerInfo } from './container-info.js';
 import { applyHostConfig } from './host-options.js';
 import { containerMounts, releaseContainerVolumes } from './volumes.js';
 import {
-  CONTAINER_STEPS, findRow, rowById, reconcile, settleExit, releaseRuntime, infoOf, listContainers, selfOwner, bootId,
+  CONTAINER_STEPS, findRow, rowById, reconcile, settleExit, releaseRuntime, infoOf, listContainers, selfOwner, ownerAlive, bootId,
   type ContainerRow,
 } from './containers.js';
 import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
@@ -145,6 +145,16 @@ export class Engine {
     return listContainers(this);
   }
 
+  /** A container's directory: <root>/containers/<id>. */
+  containerDir(id: string): string {
+    return join(this.root, 'containers', id);
+  }
+
+  /** The overlay of an image's layers with the container's upper dir, on `dir`/rootfs. */
+  private mountImageRootfs(image: Image, dir: string): string {
+    return mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+  }
+
   /** Short unix socket path of a container's attach socket (sun_path holds 108 bytes). */
   attachSocket(id: string): string {
     return join(this.runRoot, 'attach', `${id.slice(0, 20)}.sock`);
@@ -171,9 +181,18 @@ export class Engine {
     const name = (opts.name ?? this.freeName()).replace(/^\//, '');
     const warnings: string[] = [];
     const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
+    const insert = () => this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status, body, owner) VALUES (?, ?, ?, ?, ?, '{}', 'creating', ?, ?)`)
+      .run(id, name, body.Image, image.configDigest, new Date().toISOString(), JSON.stringify(body), selfOwner());
     try {
-      this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status, body, owner) VALUES (?, ?, ?, ?, ?, '{}', 'creating', ?, ?)`)
-        .run(id, name, body.Image, image.configDigest, new Date().toISOString(), JSON.stringify(body), selfOwner());
+      try {
+        insert();
+      } catch (err) {
+        if (!/UNIQUE constraint failed: containers\.name/.test(String(err))) throw err;
+        // The name may be held by the leftover of a killed command: settle it, then try once more.
+        const holder = this.db.prepare('SELECT * FROM containers WHERE name = ?').get(name) as ContainerRow | undefined;
+        if (holder && !(await reconcile(this, holder))) insert();
+        else throw err;
+      }
     } catch (err) {
       if (/UNIQUE constraint failed: containers\.name/.test(String(err))) {
         const other = this.db.prepare('SELECT id FROM containers WHERE name = ?').get(name) as { id: string } | undefined;
@@ -181,11 +200,11 @@ export class Engine {
       }
       throw err;
     }
-    const dir = join(this.root, 'containers', id);
+    const dir = this.containerDir(id);
     let mounted = false;
     try {
       mkdirSync(dir, { recursive: true, mode: 0o710 });
-      const rootfs = mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+      const rootfs = this.mountImageRootfs(image, dir);
       mounted = true;
       const spec = await this.specFor(id, body, config, rootfs, warn);
       const paths = containerPaths(dir, id);
@@ -196,7 +215,10 @@ export class Engine {
         mounted = false;
       }
       const merged = { args: spec.process!.args, tty: body.Tty ?? false };
-      this.db.prepare(`UPDATE containers SET status = 'created', owner = NULL, config = ? WHERE id = ?`).run(JSON.stringify(merged), id);
+      if (this.db.prepare(`UPDATE containers SET status = 'created', owner = NULL, config = ? WHERE id = ? AND status = 'creating' AND owner = ?`)
+        .run(JSON.stringify(merged), id, selfOwner()).changes !== 1) {
+        throw conflict('RemovedWhileCreating', `container ${name} was removed while it was being created`);
+      }
       return { id, name, warnings };
     } catch (err) {
       if (mounted) unmountRootfs(dir);
@@ -216,7 +238,7 @@ export class Engine {
     ensureWorkdir(rootfs, merged.cwd);
     const spec = containerSpec({ rootfs, hostname, process: merged, tty: body.Tty ?? false, labels: { ...(config.Labels ?? {}), ...(body.Labels ?? {}) } });
     spec.linux!.cgroupsPath = `/berth/${id}`;
-    const dir = join(this.root, 'containers', id);
+    const dir = this.containerDir(id);
     const paths = containerPaths(dir, id);
     // Docker gives each container its own hostname and hosts files.
     writeFileSync(paths.hostname, `${hostname}\n`);
@@ -240,7 +262,7 @@ export class Engine {
     if (!row) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
     if (row.status === 'running' || row.status === 'starting' || row.status === 'restarting') return infoOf(this, row);
     if (row.status === 'removing' || row.status === 'creating') throw conflict('InvalidState', `container ${idOrName} is being ${row.status === 'removing' ? 'removed' : 'created'}`);
-    const claimed = this.db.prepare(`UPDATE containers SET status = 'starting', owner = ?, stopped_by_user = 0 WHERE id = ? AND status = ?`)
+    const claimed = this.db.prepare(`UPDATE containers SET status = 'starting', owner = ?, stopped_by_user = 0, restart_streak = 0 WHERE id = ? AND status = ?`)
       .run(selfOwner(), row.id, row.status).changes === 1;
     if (!claimed) return this.container(row.id);
     return this.launch(row, opts);
@@ -248,17 +270,19 @@ export class Engine {
 
   private async launch(row: ContainerRow, opts: { beforeStart?: (info: ContainerInfo) => Promise<void> | void; warn?: (m: string) => void }): Promise<ContainerInfo> {
     const id = row.id;
-    const dir = join(this.root, 'containers', id);
+    const dir = this.containerDir(id);
     const paths = containerPaths(dir, id);
     const body = JSON.parse(row.body) as CreateBody;
     const previous = row.status === 'restarting' ? 'exited' : row.status;
     try {
       const image = this.image(row.image_id);
-      mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+      this.mountImageRootfs(image, dir);
       // A runtime state left by an earlier run that was never settled goes first.
-      if (this.runtime.state.ids().includes(id)) await releaseRuntimeOnly(this, id);
+      await releaseRuntime(this, id, { unmount: false });
       mkdirSync(dirname(this.attachSocket(id)), { recursive: true, mode: 0o700 });
       const hook = [...cliCommand(), '--root', this.root, '--run-root', this.runRoot, 'internal'];
+      const token = randomBytes(8).toString('hex');
+      this.db.prepare('UPDATE containers SET run_token = ? WHERE id = ?').run(token, id);
       const health = healthMonitor(this, id, body, hook);
       await this.runtime.create({
         id, bundle: paths.bundle, detach: true, warn: opts.warn,
@@ -267,7 +291,7 @@ export class Engine {
           attachSocket: this.attachSocket(id),
           openStdin: body.OpenStdin ?? false,
           stdinOnce: body.StdinOnce ?? false,
-          exitCommand: [...hook, 'exited', id],
+          exitCommand: [...hook, 'exited', id, token],
           ...(health ? { periodic: health } : {}),
         },
       });
@@ -282,6 +306,11 @@ export class Engine {
       await releaseRuntime(this, id).catch(() => {});
       this.db.prepare(`UPDATE containers SET status = ?, owner = NULL, pid = 0, exit_code = ?, error = ? WHERE id = ? AND status = 'starting'`)
         .run(previous === 'created' ? 'created' : 'exited', exitCode, err instanceof Error ? err.message : String(err), id);
+      // As Docker's daemon: a --rm container that cannot start is removed.
+      if (body.HostConfig?.AutoRemove
+        && this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status IN ('created', 'exited')`).run(selfOwner(), id).changes === 1) {
+        await this.purgeContainer(id, true).catch(() => {});
+      }
       throw err;
     }
     return this.container(id);
@@ -422,6 +451,9 @@ export class Engine {
     }
     const row = rowById(this, info.id);
     if (!row) return info.id;
+    if ((row.status === 'creating' || row.status === 'starting') && ownerAlive(row.owner)) {
+      throw conflict('InvalidState', `cannot remove container "/${info.name}": it is being ${row.status === 'creating' ? 'created' : 'started'}; try again`);
+    }
     if (this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = ?`).run(selfOwner(), info.id, row.status).changes !== 1) {
       throw conflict('InvalidState', `cannot remove container "/${info.name}": it changed state meanwhile; try again`);
     }
@@ -432,8 +464,7 @@ export class Engine {
   /** Everything of a container, gone: runtime state, mounts, volumes' use, directory, record. */
   async purgeContainer(id: string, removeVolumes = true): Promise<void> {
     await releaseRuntime(this, id);
-    const dir = join(this.root, 'containers', id);
-    unmountRootfs(dir);
+    const dir = this.containerDir(id);
     releaseContainerVolumes(this, id, removeVolumes);
     forgetHealth(this, id);
     rmSync(dir, { recursive: true, force: true });
@@ -446,7 +477,10 @@ export class Engine {
    * monitor once it has written the exit file: settle the record, then
    * remove the container (--rm) or apply its restart policy.
    */
-  async containerExited(id: string): Promise<void> {
+  async containerExited(id: string, token?: string): Promise<void> {
+    const before = rowById(this, id);
+    // The hook of an earlier run, come late: this run is not its to settle.
+    if (!before || (token !== undefined && before.run_token !== token)) return;
     let row = await settleExit(this, id);
     if (!row || row.status !== 'exited') return;
     const body = JSON.parse(row.body) as CreateBody;
@@ -466,15 +500,15 @@ export class Engine {
     // Docker's back-off: 100 ms, doubling with each restart in a row, at
     // most a minute; a container that ran 10 s or more starts over at 100 ms.
     const ran = Date.parse(row.finished_at ?? '') - Date.parse(row.started_at ?? '');
-    const streak = ran >= 10_000 ? 0 : row.restart_count;
+    const streak = ran >= 10_000 ? 0 : row.restart_streak;
     const delay = Math.min(100 * 2 ** Math.min(streak, 10), 60_000);
-    if (this.db.prepare(`UPDATE containers SET status = 'restarting', owner = ?, restart_count = restart_count + 1 WHERE id = ? AND status = 'exited' AND stopped_by_user = 0`)
-      .run(selfOwner(), id).changes !== 1) return;
+    if (this.db.prepare(`UPDATE containers SET status = 'restarting', owner = ?, restart_count = restart_count + 1, restart_streak = ? WHERE id = ? AND status = 'exited' AND stopped_by_user = 0`)
+      .run(selfOwner(), streak + 1, id).changes !== 1) return;
     await new Promise((r) => setTimeout(r, delay));
     row = rowById(this, id);
     // A stop, rm or start meanwhile takes precedence.
     if (!row || row.status !== 'restarting' || row.owner !== selfOwner()) return;
-    this.db.prepare(`UPDATE containers SET status = 'starting' WHERE id = ? AND status = 'restarting'`).run(id);
+    if (this.db.prepare(`UPDATE containers SET status = 'starting' WHERE id = ? AND status = 'restarting' AND owner = ?`).run(id, selfOwner()).changes !== 1) return;
     await this.launch({ ...row, status: 'restarting' }, {});
   }
 
@@ -508,11 +542,11 @@ export class Engine {
   async withRootfs<T>(id: string, fn: (rootfs: string) => Promise<T> | T): Promise<T> {
     const row = rowById(this, id);
     if (!row) throw notFound('ContainerNotFound', `No such container: ${id}`);
-    const dir = join(this.root, 'containers', id);
+    const dir = this.containerDir(id);
     const rootfs = containerPaths(dir, id).rootfs;
     if (isMountPoint(rootfs)) return fn(rootfs);
     const image = this.image(row.image_id);
-    mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+    this.mountImageRootfs(image, dir);
     try {
       return await fn(rootfs);
     } finally {
@@ -578,15 +612,6 @@ export class Engine {
     }
   }
 }
-
-/** Clear a runtime state without touching the rootfs mount (a start is about to use it). */
-async function releaseRuntimeOnly(engine: Engine, id: string): Promise<void> {
-  try {
-    await engine.runtime.delete(id, true);
-  } catch { /* a half-made state */ }
-  rmSync(engine.runtime.state.dir(id), { recursive: true, force: true });
-}
-
 
 /**
  * Docker creates a missing working directory. Each component is created only
