@@ -3,6 +3,7 @@ import { conflict } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { attachTerminal } from './attach-terminal.js';
+import { asDaemon } from './each.js';
 
 export function registerAttach(parent: Command, ctx: CliContext): Command {
   return parent.command('attach')
@@ -12,9 +13,12 @@ export function registerAttach(parent: Command, ctx: CliContext): Command {
     .option('--sig-proxy', 'pass signals to the container (default true)', true)
     .action(async (name: string, opts: { stdin: boolean; sigProxy: boolean }) => {
       const engine = ctx.engine();
-      const info = await engine.container(name);
-      if (!info.state.Running) throw conflict('NotRunning', 'You cannot attach to a stopped container, start it first');
-      if (info.state.Paused) throw conflict('Paused', 'You cannot attach to a paused container, unpause it first');
+      const info = await asDaemon(async () => {
+        const c = await engine.container(name);
+        if (!c.state.Running) throw conflict('NotRunning', 'You cannot attach to a stopped container, start it first');
+        if (c.state.Paused) throw conflict('Paused', 'You cannot attach to a paused container, unpause it first');
+        return c;
+      });
       const attached = await attachTerminal(engine, info, { stdin: opts.stdin && (info.body.OpenStdin ?? false), sigProxy: opts.sigProxy });
       const end = await attached.done;
       if (end === 'detached') {

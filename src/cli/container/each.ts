@@ -3,6 +3,21 @@
 // "Error response from daemon: …", and any failure makes the exit status 1.
 import { BerthError } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
+import { failAsDocker } from './lookup.js';
+
+/**
+ * A verb on one container, with Docker's exit for what the daemon would
+ * refuse (no such container, wrong state): "Error response from daemon: …"
+ * and status 1. A bad flag stays a usage error (125).
+ */
+export async function asDaemon<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof BerthError && err.kind !== 'invalid' && err.kind !== 'cannotExecute' && err.kind !== 'commandNotFound') failAsDocker(err);
+    throw err;
+  }
+}
 
 export async function eachContainer(names: string[], fn: (name: string) => Promise<string | void>, print = true): Promise<void> {
   let failed = false;
@@ -12,7 +27,11 @@ export async function eachContainer(names: string[], fn: (name: string) => Promi
       if (print) process.stdout.write(`${out ?? name}\n`);
     } catch (err) {
       if (!(err instanceof BerthError)) throw err;
-      process.stderr.write(`Error response from daemon: ${err.message}\n`);
+      try {
+        failAsDocker(err);
+      } catch (said) {
+        if (!(said instanceof ExitStatus)) throw said;
+      }
       failed = true;
     }
   }

@@ -3,8 +3,9 @@ import { invalid } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
+import { asDaemon } from './each.js';
 
-interface ExecFlags { detach?: boolean; interactive?: boolean; tty?: boolean; env: string[]; envFile: string[]; user?: string; workdir?: string; privileged?: boolean }
+interface ExecFlags { detach?: boolean; interactive?: boolean; tty?: boolean; env: string[]; user?: string; workdir?: string }
 
 export function registerExec(parent: Command, ctx: CliContext): Command {
   return parent.command('exec')
@@ -22,12 +23,12 @@ export function registerExec(parent: Command, ctx: CliContext): Command {
     .action(async (container: string, command: string[], opts: ExecFlags) => {
       if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw invalid('NotATerminal', 'the input device is not a TTY');
       const env = opts.env.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : undefined)).filter((e): e is string => e !== undefined);
-      const status = await ctx.engine().execInContainer(container, {
+      const status = await asDaemon(() => ctx.engine().execInContainer(container, {
         cmd: command, env, tty: opts.tty ?? false, detach: opts.detach ?? false,
         ...(opts.user !== undefined ? { user: opts.user } : {}),
         ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
         stdio: opts.detach ? ['ignore', 'ignore', 'ignore'] : [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
-      });
+      }));
       if (status !== undefined && status !== 0) throw new ExitStatus(status);
     });
 }

@@ -4,6 +4,7 @@ import { invalid } from '../../util/errors.js';
 import { readLog, formatTimestamp } from '../../runtime/json-log.js';
 import { containerPaths } from '../../engine/container-info.js';
 import type { CliContext } from '../context.js';
+import { asDaemon } from './each.js';
 
 /** Docker's --since/--until: RFC 3339 times, Unix timestamps, or durations back from now ("10m", "1h30m"). */
 export function parseTime(text: string, flag: string, now = Date.now()): Date {
@@ -32,7 +33,7 @@ export function registerLogs(parent: Command, ctx: CliContext): Command {
     .option('--details', 'show extra details (none are kept)')
     .action(async (name: string, opts: { follow?: boolean; tail: string; since?: string; until?: string; timestamps?: boolean }) => {
       const engine = ctx.engine();
-      const info = await engine.container(name);
+      const info = await asDaemon(() => engine.container(name));
       if (opts.tail !== 'all' && !/^-?\d+$/.test(opts.tail)) throw invalid('InvalidFlag', `invalid value for "tail": strconv.Atoi: parsing "${opts.tail}": invalid syntax`);
       const tail = opts.tail === 'all' || Number(opts.tail) < 0 ? undefined : Number(opts.tail);
       const log = containerPaths(info.dir, info.id).log;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { notFound } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
+import { asDaemon } from './each.js';
 
 /** `port`: berth's containers have no network of their own yet (only loopback), so no port is published. */
 export function registerPort(parent: Command, ctx: CliContext): Command {
@@ -9,7 +10,7 @@ export function registerPort(parent: Command, ctx: CliContext): Command {
     .argument('<container>', 'name or ID')
     .argument('[private-port]', 'PORT[/PROTO]')
     .action(async (name: string, privatePort?: string) => {
-      const info = await ctx.engine().container(name);
+      const info = await asDaemon(() => ctx.engine().container(name));
       if (privatePort !== undefined) {
         const port = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
         throw notFound('NoSuchPort', `No public port '${port}' published for ${info.name}`);

@@ -26,15 +26,6 @@ export function statusText(c: ContainerInfo, now = Date.now()): string {
   }
 }
 
-export function commandText(c: ContainerInfo, engine: Engine): string {
-  try {
-    const config = JSON.parse((engine.db.prepare('SELECT config FROM containers WHERE id = ?').get(c.id) as { config: string }).config) as { args?: string[] };
-    return (config.args ?? []).join(' ');
-  } catch {
-    return '';
-  }
-}
-
 /** Bytes in a directory tree (du's apparent sizes), 0 if it is gone. */
 function treeSize(path: string): number {
   try {
@@ -128,7 +119,7 @@ export function registerPs(parent: Command, ctx: CliContext, name = 'ps'): Comma
         return;
       }
       const rows = list.map((c): Record<keyof typeof HEADERS, string> => {
-        const command = commandText(c, engine);
+        const command = c.command.join(' ');
         const size = opts.size ? containerSizes(engine, c) : undefined;
         return {
           ID: id(c), Image: c.image, Command: opts.trunc ? JSON.stringify(command.length > 20 ? `${command.slice(0, 19)}…` : command) : JSON.stringify(command),

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { asDaemon } from './each.js';
 
 export function registerRename(parent: Command, ctx: CliContext): Command {
   return parent.command('rename')
@@ -7,6 +8,6 @@ export function registerRename(parent: Command, ctx: CliContext): Command {
     .argument('<container>', 'name or ID')
     .argument('<new-name>', 'its new name')
     .action(async (name: string, newName: string) => {
-      await ctx.engine().renameContainer(name, newName);
+      await asDaemon(() => ctx.engine().renameContainer(name, newName));
     });
 }
