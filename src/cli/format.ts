@@ -31,11 +31,12 @@ export function bytesSize(bytes: number): string {
 
 /** Docker's units.HumanDuration, as in "Up 2 hours" and "2 hours ago". */
 export function humanDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
+  // Go's int() truncates seconds and minutes; hours are rounded.
+  const s = Math.floor(ms / 1000);
   if (s < 1) return 'Less than a second';
   if (s === 1) return '1 second';
   if (s < 60) return `${s} seconds`;
-  const m = Math.round(s / 60);
+  const m = Math.floor(s / 60);
   if (m === 1) return 'About a minute';
   if (m < 60) return `${m} minutes`;
   const h = Math.round(s / 3600);
