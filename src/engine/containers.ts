@@ -9,7 +9,7 @@
 // and its exit hook has not run yet. `reconcile` notices each, settles the
 // record in a transaction, and cleans up what the dead party left behind, so
 // that every reader sees either a working container or none.
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { notFound, invalid } from '../util/errors.js';
 import { processStartTime } from '../runtime/state.js';
 import { unmountRootfs } from '../image/snapshots.js';
@@ -139,10 +139,11 @@ export async function settleExit(engine: Engine, id: string, reason?: { error: s
  * and (unless a start is about to use it) its rootfs mount.
  */
 export async function releaseRuntime(engine: Engine, id: string, opts: { unmount?: boolean } = {}): Promise<void> {
-  if (engine.runtime.state.ids().includes(id)) {
+  // A state without its record is what a start killed half-way leaves.
+  if (existsSync(engine.runtime.state.dir(id))) {
     try {
-      await engine.runtime.delete(id, true);
-    } catch { /* gone already, or a half-made state: cleared below */ }
+      await engine.runtime.delete(id, true, { cgroupsPath: `/berth/${id}` });
+    } catch { /* gone already: cleared below */ }
     rmSync(engine.runtime.state.dir(id), { recursive: true, force: true });
   }
   if (opts.unmount ?? true) unmountRootfs(engine.containerDir(id));

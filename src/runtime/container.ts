@@ -491,13 +491,24 @@ export class Runtime {
   }
 
   /** `delete`: remove a stopped container (with `force`, stop it first). */
-  async delete(id: string, force = false): Promise<void> {
+  async delete(id: string, force = false, opts: { cgroupsPath?: string } = {}): Promise<void> {
     let record: ContainerRecord;
     try {
       record = this.state.load(id);
     } catch (err) {
-      // A half-created container (no record yet) can still be removed by force.
+      // A half-created container (its creator was killed before it wrote the
+      // record) can still be removed by force. Its process may already be in
+      // its cgroup, waiting to start: given the cgroup, that goes too.
       if (force && err instanceof BerthError && err.kind === 'notFound' && existsSync(this.state.dir(id))) {
+        if (opts.cgroupsPath) {
+          const cgroup = cgroupManager(opts.cgroupsPath);
+          try {
+            cgroup.kill('SIGKILL');
+          } catch { /* no cgroup yet */ }
+          try {
+            cgroup.destroy();
+          } catch { /* no cgroup yet */ }
+        }
         rmSync(this.state.dir(id), { recursive: true, force: true });
         return;
       }

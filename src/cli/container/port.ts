@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { notFound } from '../../util/errors.js';
+import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { asDaemon } from './each.js';
 
@@ -13,7 +13,9 @@ export function registerPort(parent: Command, ctx: CliContext): Command {
       const info = await asDaemon(() => ctx.engine().container(name));
       if (privatePort !== undefined) {
         const port = privatePort.includes('/') ? privatePort : `${privatePort}/tcp`;
-        throw notFound('NoSuchPort', `No public port '${port}' published for ${info.name}`);
+        // Docker's CLI says this itself, not the daemon.
+        process.stderr.write(`Error: No public port '${port}' published for ${info.name}\n`);
+        throw new ExitStatus(1);
       }
     });
 }
