@@ -29,10 +29,16 @@ export function addCreateFlags(cmd: Command): Command {
   return c;
 }
 
-export interface CreateFlags { detach?: boolean; name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
+export interface CreateFlags { name?: string; platform?: string; pull: string; quiet?: boolean; tty?: boolean; interactive?: boolean }
 
-/** `attached`: `run` without -d, which attaches before it starts (Docker sets the Attach* flags and StdinOnce). */
-export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags, attached = false): Promise<{ id: string; name: string; body: CreateBody }> {
+/**
+ * `attached`: the container will be started attached (`run` without -d,
+ * `create` for `start -a`): Docker sets the Attach* flags, and with -i
+ * StdinOnce. `startNow`: `run`, which starts it at once (the rootfs stays
+ * mounted for that).
+ */
+export async function createFromCli(ctx: CliContext, image: string, command: string[], opts: CreateFlags & ParsedFlags, how: { attached: boolean; startNow: boolean }): Promise<{ id: string; name: string; body: CreateBody }> {
+  const attached = how.attached;
   if (!['missing', 'always', 'never'].includes(opts.pull)) throw invalid('InvalidFlag', `--pull: "${opts.pull}" is not one of missing, always, never`);
   const body: CreateBody = { Image: image };
   if (command.length) body.Cmd = command;
@@ -55,8 +61,7 @@ export async function createFromCli(ctx: CliContext, image: string, command: str
     view.stop();
   }
   const created = await engine.createContainer(body, {
-    // run starts it at once: the rootfs stays mounted for that.
-    keepMounted: attached || opts.detach === true,
+    keepMounted: how.startNow,
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     ...(platform ? { platform } : {}),
     warn: (m) => process.stderr.write(`WARNING: ${m}\n`),

@@ -15,7 +15,7 @@ export function registerRun(parent: Command, ctx: CliContext): Command {
     .action(async (image: string, command: string[], opts: RunFlags & ParsedFlags) => {
       if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw invalid('NotATerminal', 'the input device is not a TTY');
       const engine = ctx.engine();
-      const created = await createFromCli(ctx, image, command, { ...opts, quiet: opts.quiet ?? false }, !opts.detach);
+      const created = await createFromCli(ctx, image, command, { ...opts, quiet: opts.quiet ?? false }, { attached: !opts.detach, startNow: true });
       if (opts.detach) {
         await engine.startContainer(created.id, { warn: (m) => process.stderr.write(`WARNING: ${m}\n`) });
         process.stdout.write(`${created.id}\n`);
