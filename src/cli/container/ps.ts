@@ -44,6 +44,15 @@ export function containerSizes(engine: Engine, c: ContainerInfo): { rw: number; 
   return { rw, rootFs: rw + image };
 }
 
+/** A name filter is a regular expression, as in Docker; a bad one is the user's error. */
+function namePattern(text: string): RegExp {
+  try {
+    return new RegExp(text);
+  } catch (err) {
+    throw invalid('InvalidFilter', `invalid filter 'name=${text}': ${(err as Error).message}`);
+  }
+}
+
 /** `ps --filter`: Docker's keys; several values of one key match any, different keys all. */
 function matcher(filters: string[], all: ContainerInfo[]): (c: ContainerInfo) => boolean {
   const byKey = new Map<string, string[]>();
@@ -67,7 +76,7 @@ function matcher(filters: string[], all: ContainerInfo[]): (c: ContainerInfo) =>
   }
   const tests: Record<string, (c: ContainerInfo, v: string) => boolean> = {
     id: (c, v) => c.id.startsWith(v),
-    name: (c, v) => new RegExp(v).test(c.name),
+    name: (c, v) => namePattern(v).test(c.name),
     label: (c, v) => {
       const labels = c.body.Labels ?? {};
       const [k, val] = v.split('=', 2) as [string, string | undefined];
