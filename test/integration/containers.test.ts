@@ -242,9 +242,12 @@ test('ps: -a, -q, -l, -n, --filter, --format, --no-trunc, -s', () => {
   assert.equal(JSON.parse(ok(b('ps', '--format', 'json'))).Names, 'one');
   assert.match(ok(b('ps', '-s')), /SIZE\n.*\s[\d.]+k?B \(virtual [\d.]+[kM]B\)$/);
   assert.match(ok(b('ps', '--format', 'table {{.Names}}\t{{.State}}')), /^NAMES\s+STATE\none\s+running$/);
-  const r = b('ps', '--filter', 'colour=red');
+  let r = b('ps', '--filter', 'colour=red');
   assert.equal(r.status, 125);
   assert.match(r.stderr, /invalid filter 'colour'/);
+  r = b('ps', '--filter', 'name=[');
+  assert.equal(r.status, 125);
+  assert.match(r.stderr, /invalid filter 'name=\['/);
 });
 
 test('inspect: Docker\'s shape, -f templates, and the namespaces and cgroup of a running container', () => {
