@@ -11,7 +11,7 @@ const SIGRTMAX = 64;
 export function signalNumber(text: string | number): number {
   if (typeof text === 'number' || /^\d+$/.test(text)) {
     const n = Number(text);
-    if (n < 1 || n > SIGRTMAX) throw invalid('InvalidSignal', `invalid signal: ${text}`);
+    if (n < 1 || n > SIGRTMAX) throw invalid('InvalidSignal', `invalid signal "${text}"`);
     return n;
   }
   const upper = text.toUpperCase();
@@ -23,6 +23,6 @@ export function signalNumber(text: string | number): number {
     if (n >= SIGRTMIN && n <= SIGRTMAX) return n;
   }
   const n = (constants.signals as Record<string, number>)[name];
-  if (n === undefined) throw invalid('InvalidSignal', `invalid signal: ${text}`);
+  if (n === undefined) throw invalid('InvalidSignal', `invalid signal "${text}"`);
   return n;
 }

@@ -46,9 +46,9 @@ test('signals by name, number and real-time offset', () => {
   assert.equal(signalNumber('9'), 9);
   assert.equal(signalNumber('SIGRTMIN+3'), 37);
   assert.equal(signalNumber('RTMAX'), 64);
-  assert.throws(() => signalNumber('SIGFOO'), /invalid signal: SIGFOO/);
-  assert.throws(() => signalNumber('0'), /invalid signal: 0/);
-  assert.throws(() => signalNumber('65'), /invalid signal: 65/);
+  assert.throws(() => signalNumber('SIGFOO'), /invalid signal "SIGFOO"/);
+  assert.throws(() => signalNumber('0'), /invalid signal "0"/);
+  assert.throws(() => signalNumber('65'), /invalid signal "65"/);
 });
 
 test('inspect -f: fields, nested fields, json, index, and Go\'s printing of maps and lists', () => {
