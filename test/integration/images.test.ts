@@ -242,7 +242,7 @@ test('a kept container shows in ps -a, holds its image against rmi, and rm remov
   assert.equal(b('ps', '-aq').stdout, '');
   r = b('rm', 'keeper');
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /no such container: keeper/);
+  assert.match(r.stderr, /^Error response from daemon: No such container: keeper$/m);
 });
 
 test('image prune removes dangling images; -a removes unused ones', () => {
