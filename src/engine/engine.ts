@@ -343,7 +343,7 @@ export class Engine {
   }
 
   /** Send a signal; a paused container is thawed after, so that it can act on it. */
-  private signal(info: ContainerInfo, signal: string, all = false): void {
+  private signal(info: ContainerInfo, signal: string | number, all = false): void {
     const n = signalNumber(signal);
     try {
       this.runtime.kill(info.id, n, all);
@@ -355,12 +355,13 @@ export class Engine {
 
   /** `kill`: a signal (default SIGKILL) to a running container. */
   async killContainer(idOrName: string, signal = 'SIGKILL'): Promise<ContainerInfo> {
+    // A bad signal is the user's error whatever the container's state.
+    const n = signalNumber(signal);
     const info = await this.container(idOrName);
     if (!info.state.Running) throw conflict('NotRunning', `cannot kill container: ${idOrName}: container ${info.id} is not running`);
-    const n = signalNumber(signal);
     // As Docker: an explicit SIGKILL is a stop the restart policy respects.
     if (n === 9) this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
-    this.signal(info, signal);
+    this.signal(info, n);
     return info;
   }
 
@@ -398,9 +399,8 @@ export class Engine {
   /** Wait until the container's record is gone (another process is removing it). */
   async waitRemoved(id: string, ms: number): Promise<boolean> {
     const until = Date.now() + ms;
-    while (rowById(this, id)) {
-      const row = rowById(this, id);
-      if (row && !(await reconcile(this, row))) return true;
+    for (let row = rowById(this, id); row; row = rowById(this, id)) {
+      if (!(await reconcile(this, row))) return true;
       if (Date.now() >= until) return false;
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -149,6 +149,9 @@ test('kill sends a signal; restart starts it again; pause and unpause freeze it'
   r = b('kill', 'sig');
   assert.equal(r.status, 1);
   assert.match(r.stderr, /is not running/);
+  r = b('kill', '-s', 'FOO', 'sig');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /invalid signal "FOO"/, 'a bad signal is reported before the state');
 });
 
 test('restart policies: on-failure:N counts, always restarts, unless-stopped and no', async () => {

@@ -3,7 +3,7 @@
 // "Error response from daemon: …", and any failure makes the exit status 1.
 import { BerthError } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
-import { failAsDocker } from './lookup.js';
+import { failAsDocker, sayAsDocker } from './lookup.js';
 
 /**
  * A verb on one container, with Docker's exit for what the daemon would
@@ -27,11 +27,7 @@ export async function eachContainer(names: string[], fn: (name: string) => Promi
       if (print) process.stdout.write(`${out ?? name}\n`);
     } catch (err) {
       if (!(err instanceof BerthError)) throw err;
-      try {
-        failAsDocker(err);
-      } catch (said) {
-        if (!(said instanceof ExitStatus)) throw said;
-      }
+      sayAsDocker(err);
       failed = true;
     }
   }

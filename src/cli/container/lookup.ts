@@ -6,10 +6,15 @@ import type { ContainerInfo } from '../../engine/container-info.js';
 import { BerthError, conflict } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 
+/** Say a BerthError as Docker's CLI relays a daemon's error. */
+export function sayAsDocker(err: BerthError): void {
+  process.stderr.write(`Error response from daemon: ${err.message}\n`);
+}
+
 /** Say a BerthError as Docker's CLI relays a daemon's error, and end with status 1; rethrow anything else. */
 export function failAsDocker(err: unknown): never {
   if (!(err instanceof BerthError)) throw err;
-  process.stderr.write(`Error response from daemon: ${err.message}\n`);
+  sayAsDocker(err);
   throw new ExitStatus(1);
 }
 

@@ -2,9 +2,6 @@ import type { Command } from 'commander';
 import { signalNumber } from '../../runtime/signals.js';
 import type { RuntimeContext } from './index.js';
 
-/** "KILL", "SIGKILL", "kill" or "9" → the signal's number. */
-export const parseSignal = signalNumber;
-
 export function registerKill(cmd: Command, ctx: RuntimeContext): void {
   cmd.command('kill')
     .description("send a signal to a container's process (default SIGTERM)")
@@ -12,6 +9,6 @@ export function registerKill(cmd: Command, ctx: RuntimeContext): void {
     .argument('[signal]', 'signal name or number', 'SIGTERM')
     .option('-a, --all', 'signal every process in the container')
     .action((id: string, signal: string, opts: { all?: boolean }) => {
-      ctx.runtime().kill(id, parseSignal(signal), opts.all ?? false);
+      ctx.runtime().kill(id, signalNumber(signal), opts.all ?? false);
     });
 }
