@@ -7,7 +7,7 @@
 // containerd-shim-runc-v2, podman's conmon. Daemons (dockerd, containerd)
 // are shown apart: they are there whether 1 or 100 containers run.
 //
-//   sudo node --import tsx bench/idle-memory.ts [count]     (default 100)
+//   node --import tsx bench/idle-memory.ts [count]     (default 100)
 //
 // berth uses `berth run -d` when the CLI has it; until then `berth runtime
 // create` + `start` of one bundle per container on build/rootfs, marked as

@@ -3,7 +3,7 @@
 // loopback, with berth and with `podman pull` (and skopeo + umoci when both
 // are installed), in the same run; print the medians and their ratio.
 //
-//   sudo node --import tsx bench/pull.ts [runs]          (default 3 runs each)
+//   node --import tsx bench/pull.ts [runs]          (default 3 runs each)
 //
 // The image is generated with berth's own stores and pushed with
 // Engine.push; generation and push are not timed. berth is timed in-process

@@ -4,7 +4,7 @@
 // events, the median over N runs; then `node -e 0` and `berth --version`
 // for what starting Node and loading berth's modules cost alone.
 //
-//   sudo node --import tsx bench/run-phases.ts [runs]       (default 10)
+//   node --import tsx bench/run-phases.ts [runs]       (default 10)
 //
 // strace (--seccomp-bpf: only the traced calls stop) adds little; compare
 // the untraced total printed last. berth runs from dist/bundle when there

@@ -6,7 +6,7 @@
 // and --pull never (nothing leaves the host). `runc run` of a bundle on the
 // same tree is the floor: a runtime alone, no image, no store, no CLI.
 //
-//   sudo node --import tsx bench/run.ts [runs]        (default 30 each)
+//   node --import tsx bench/run.ts [runs]        (default 30 each)
 //
 // berth runs from bin/berth (dist/: run `npm run build` first) on
 // a fresh temporary --root/--run-root with busybox loaded from `berth save`.

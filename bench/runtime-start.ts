@@ -3,7 +3,7 @@
 // in the same run; print per-container times and the ratio. Then the
 // resident memory of berth's monitor while a container sleeps.
 //
-//   sudo node --import tsx bench/runtime-start.ts [count]
+//   node --import tsx bench/runtime-start.ts [count]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
