@@ -9,7 +9,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSy
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import tar from 'tar-stream';
-import { PROJECT, berth, busyboxRootfs, cleanup, imageRoot, leftovers } from '../support.js';
+import { CLI, PROJECT, berth, busyboxRootfs, cleanup, imageRoot, leftovers } from '../support.js';
 
 const { root, dataRoot, runRoot, b, removeAll } = imageRoot('container-fs');
 const host = join(root, 'host');
@@ -33,7 +33,7 @@ const fails = (r: ReturnType<typeof b>, message: RegExp) => {
   assert.match(r.stderr, message);
 };
 /** The CLI with bytes on stdin, and stdout as bytes (a tar). */
-const bRaw = (args: string[], input?: Buffer) => spawnSync(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), '--root', dataRoot, '--run-root', runRoot, ...args], {
+const bRaw = (args: string[], input?: Buffer) => spawnSync(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot, ...args], {
   cwd: PROJECT, input: input ?? Buffer.alloc(0), maxBuffer: 64 << 20,
 });
 const idOf = (name: string) => ok(b('inspect', '-f', '{{.Id}}', name)).trim();
@@ -302,7 +302,7 @@ test('export: the merged filesystem as a tar, to stdout or -o, never to a termin
   ok(b('export', '-o', join(host, 'out.tar'), 'exp'));
   assert.deepEqual(readFileSync(join(host, 'out.tar')), r.stdout);
   // A terminal on stdout is refused, as Docker does.
-  const tty = spawnSync('script', ['-qec', `${process.execPath} --import tsx -- ${join(PROJECT, 'src', 'cli', 'main.ts')} --root ${dataRoot} --run-root ${runRoot} export exp`, '/dev/null'], { cwd: PROJECT });
+  const tty = spawnSync('script', ['-qec', `${CLI.join(' ')} --root ${dataRoot} --run-root ${runRoot} export exp`, '/dev/null'], { cwd: PROJECT });
   assert.match(tty.stdout.toString(), /cowardly refusing to save to a terminal/);
   // A failed export leaves no file.
   fails(b('export', '-o', join(host, 'none.tar'), 'nosuch'), /No such container: nosuch/);
@@ -369,7 +369,7 @@ test('cp on a stopped container reaches its volumes and bind mounts; a reader th
   fails(b('cp', join(host, 'x'), 'vols:/bind/y'), /read-only file system/);
   assert.deepEqual(readdirSync(join(host, 'bind')), ['file']);
   // `export | head`: the CLI ends when its reader does, and takes its mounts with it.
-  const cli = `${process.execPath} --import tsx -- ${join(PROJECT, 'src', 'cli', 'main.ts')} --root ${dataRoot} --run-root ${runRoot}`;
+  const cli = `${CLI.join(' ')} --root ${dataRoot} --run-root ${runRoot}`;
   for (const args of ['export vols', 'cp vols:/ -']) {
     execFileSync('sh', ['-c', `${cli} ${args} | head -c 1000 > /dev/null`], { cwd: PROJECT });
     assert.deepEqual(leftovers(root), [], `berth ${args} | head left something behind`);

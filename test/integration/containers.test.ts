@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync, readdirSync } from 'node:fs';
-import { PROJECT, berth, imageRoot, leftovers, cleanup, eventually } from '../support.js';
+import { CLI, PROJECT, berth, imageRoot, leftovers, cleanup, eventually } from '../support.js';
 import { openDatabase } from '../../src/util/db.js';
 
 const { root, dataRoot, runRoot, b, removeAll } = imageRoot('containers');
@@ -193,7 +193,7 @@ test('exec: environment, user, working directory, exit status, detached', async 
   // The exec'd process is inside the container's PID namespace.
   assert.match(ok(b('exec', 'box', 'ps')), /^\s*1 .*sleep 60/m);
   // A signal to the exec command reaches the process inside.
-  const child = spawn(process.execPath, ['--', join(PROJECT, 'dist', 'src', 'cli', 'main.js'), '--root', dataRoot, '--run-root', runRoot,
+  const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot,
     'exec', 'box', 'sh', '-c', "trap 'echo caught; exit 9' TERM; echo ready; while true; do sleep 0.1; done"], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -214,7 +214,7 @@ test('exec: environment, user, working directory, exit status, detached', async 
 
 test('attach: a second client sees the output and feeds stdin', async () => {
   ok(b('run', '-d', '-i', '--name', 'echoer', 'busybox', 'sh', '-c', 'while read line; do echo "got $line"; done'));
-  const child = spawn(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), '--root', dataRoot, '--run-root', runRoot, 'attach', 'echoer'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: PROJECT });
+  const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot, 'attach', 'echoer'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: PROJECT });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
@@ -309,7 +309,7 @@ test('rm, rename, port and container prune; clear errors for what does not exist
 
 test('20 run -d at once: all 20 present, distinct and running', async () => {
   const runs = Array.from({ length: 20 }, (_, i) => new Promise<{ code: number | null; out: string; err: string }>((resolveRun) => {
-    const child = spawn(process.execPath, ['--', join(PROJECT, 'dist', 'src', 'cli', 'main.js'), '--root', dataRoot, '--run-root', runRoot, 'run', '-d', '--name', `many${i}`, 'busybox', 'sleep', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot, 'run', '-d', '--name', `many${i}`, 'busybox', 'sleep', '60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -325,7 +325,7 @@ test('20 run -d at once: all 20 present, distinct and running', async () => {
 
 test('kill -9 of the CLI in the middle of run -d leaves a working container or none, never a broken record', async () => {
   for (let i = 0; i < 12; i++) {
-    const child = spawn(process.execPath, ['--', join(PROJECT, 'dist', 'src', 'cli', 'main.js'), '--root', dataRoot, '--run-root', runRoot, 'run', '-d', '--name', `cut${i}`, 'busybox', 'sleep', '60'], { stdio: 'ignore' });
+    const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot, 'run', '-d', '--name', `cut${i}`, 'busybox', 'sleep', '60'], { stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
     await new Promise((r) => setTimeout(r, 150 + i * 40));
     child.kill('SIGKILL');
@@ -372,7 +372,7 @@ test('run -d --rm: removed once it exits, or when it cannot start', async () => 
 /** The CLI under a pseudo-terminal (util-linux's script), as a person at a terminal runs it. */
 function underTerminal(args: string[]): { child: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null> } {
   const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-  const cli = [process.execPath, '--', join(PROJECT, 'dist', 'src', 'cli', 'main.js'), '--root', dataRoot, '--run-root', runRoot, ...args].map(quote).join(' ');
+  const cli = [...CLI, '--root', dataRoot, '--run-root', runRoot, ...args].map(quote).join(' ');
   const child = spawn('script', ['-qefc', `stty cols 101 rows 33; ${cli}`, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
-import { PROJECT, berth, berthAsync, busyboxRootfs, tempRoot, leftovers, cleanup } from '../support.js';
+import { CLI, berth, berthAsync, busyboxRootfs, tempRoot, leftovers, cleanup } from '../support.js';
 import { ensureRegistryTools, startRegistry, startProxy, type RunningRegistry, type Proxy } from '../registry-support.js';
 import { RegistryClient } from '../../src/image/registry/index.js';
 import { ContentStore } from '../../src/image/content-store.js';
@@ -280,7 +280,7 @@ test('save and load through the CLI: the image comes back under its name and run
 });
 
 test('berth run passes a signal it receives on to the container, and cleans up after it', async () => {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), '--root', dataRoot, '--run-root', runRoot,
+  const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot,
     'run', '--rm', '--name', 'trapper', 'busybox', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo ready; while true; do sleep 0.1; done'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });

@@ -12,7 +12,7 @@ import { Runtime } from '../../src/runtime/container.js';
 import { containerNamespaces, namespacesOf } from '../../src/engine/namespaces-view.js';
 import { cgroupSummaryOf } from '../../src/engine/cgroups-view.js';
 import { sampleStats } from '../../src/engine/container-stats.js';
-import { PROJECT, berth, berthAsync, busyboxRootfs, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
+import { CLI, PROJECT, berth, berthAsync, busyboxRootfs, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
 
 const root = tempRoot('mechanics');
 const dataRoot = join(root, 'data');
@@ -211,7 +211,7 @@ describe('the mechanics made visible', { concurrency: true }, () => {
   });
 
   test('berth stats redraws every second until interrupted', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--', join(PROJECT, 'src', 'cli', 'main.ts'), '--root', dataRoot, '--run-root', runRoot, 'stats', name],
+    const child = spawn(CLI[0]!, [...CLI.slice(1), '--root', dataRoot, '--run-root', runRoot, 'stats', name],
       { stdio: ['ignore', 'pipe', 'pipe'], cwd: PROJECT });
     let out = '';
     const frames = () => out.split('\x1b[H').length - 1;
