@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { invalid } from '../util/errors.js';
-import type { Spec } from '../runtime/spec.js';
+import { devicePath, type Spec } from '../runtime/spec.js';
 import { DOCKER_DEFAULT_CAPABILITIES } from '../runtime/defaults.js';
 import { CAPABILITIES, capabilityName, capabilityNames, type CapabilityName } from '../runtime/capabilities.js';
 import { dockerDefaultSeccomp, resolveDockerProfile, type DockerProfile } from '../runtime/seccomp/docker-default.js';
@@ -329,7 +329,7 @@ export function validateHostConfig(hc: HostConfig, opts: ValidateOptions = {}): 
     if (!/^[rwm]{1,3}$/.test(d.CgroupPermissions) || new Set(d.CgroupPermissions).size !== d.CgroupPermissions.length) {
       throw invalid('InvalidDevice', `invalid device mode: ${d.CgroupPermissions}`);
     }
-    if (!d.PathInContainer.startsWith('/dev/')) throw invalid('InvalidDevice', `--device ${d.PathOnHost}:${d.PathInContainer}: the container path must be under /dev/`);
+    if (devicePath(d.PathInContainer) === undefined) throw invalid('InvalidDevice', `--device ${d.PathOnHost}:${d.PathInContainer}: the container path must be under /dev/`);
     devicesOf(d);
   }
   if (hc.UsernsMode !== undefined && hc.UsernsMode !== '' && hc.UsernsMode !== 'host') {

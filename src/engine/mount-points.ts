@@ -6,6 +6,7 @@
 // as a bad flag. No side effects here: volumes.ts acts on the result.
 import { posix } from 'node:path';
 import { invalid, type BerthError } from '../util/errors.js';
+import { isProcfs, procMountProblem } from '../runtime/mounts.js';
 import type { HostConfig, MountSpec } from './host-config.js';
 
 /** A local volume's name, as Docker's local driver allows it. */
@@ -207,6 +208,23 @@ export function mountPointsOf(hc: HostConfig): MountPoint[] {
   for (const p of points) {
     if (seen.has(p.target)) throw invalid('DuplicateMountPoint', `Duplicate mount point: ${p.target}`);
     seen.add(p.target);
+    checkProcDestination(p);
   }
   return points;
+}
+
+/**
+ * runc refuses, when the container starts, a mount onto /proc that is not a
+ * procfs and one inside /proc but for lxcfs's files; Docker passes runc's
+ * words on. berth says the same before anything is created.
+ */
+export function checkProcDestination(p: MountPoint): void {
+  const problem = procMountProblem(p.target, {
+    type: p.type === 'tmpfs' ? 'tmpfs' : undefined,
+    isBind: p.type !== 'tmpfs',
+    sourceIsProcfs: p.type === 'bind' && isProcfs(p.source),
+  });
+  if (!problem) return;
+  const source = p.type === 'bind' ? p.source : p.type === 'volume' ? (p.name ?? 'an anonymous volume') : 'tmpfs';
+  throw invalid('InvalidMount', `error mounting "${source}" to rootfs at "${p.target}": ${problem}`);
 }

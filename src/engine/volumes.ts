@@ -24,7 +24,7 @@ import { resolveInRoot } from '../runtime/executable.js';
 import type { SpecMount } from '../runtime/spec.js';
 import type { Engine } from './engine.js';
 import type { HostConfig } from './host-config.js';
-import { checkVolumeName, mountPointsOf, type MountPoint } from './mount-points.js';
+import { checkProcDestination, checkVolumeName, mountPointsOf, type MountPoint } from './mount-points.js';
 
 const STEPS = [
   `CREATE TABLE volumes (
@@ -388,7 +388,9 @@ export async function containerMounts(engine: Engine, id: string, hc: HostConfig
     const target = posix.normalize(`/${path}`).replace(/(.)\/+$/, '$1');
     if (target === '/' || covered.has(target)) continue;
     covered.add(target);
-    points.push({ type: 'volume', target, readOnly: false, copyData: true });
+    const point: MountPoint = { type: 'volume', target, readOnly: false, copyData: true };
+    checkProcDestination(point);
+    points.push(point);
   }
   // Host paths first: a bad --mount source fails before any volume is made.
   for (const p of points) {

@@ -8,7 +8,7 @@ import type { PlanOp } from './plan.js';
 import { MountCreate } from './plan.js';
 import { CLONE_FLAGS, NAMESPACE_ORDER } from './namespaces.js';
 import { capabilityMask, kernelCapabilityMask } from './capabilities.js';
-import { parseMountOptions, PROPAGATION_OPTIONS, MS, BIND_REMOUNT_FLAGS } from './mounts.js';
+import { parseMountOptions, procMountProblem, PROPAGATION_OPTIONS, MS, BIND_REMOUNT_FLAGS } from './mounts.js';
 import { rlimitNumber, RLIM_INFINITY, type RlimitName } from './rlimits.js';
 import { DEFAULT_DEVICES, DEFAULT_DEV_SYMLINKS } from './defaults.js';
 
@@ -36,6 +36,8 @@ export interface BuildContext {
   canRaiseHardLimits: boolean;
   /** Whether a host path is a directory (a bind's target is made to match its source). */
   isDirectory: (hostPath: string) => boolean;
+  /** Whether a host path is on a procfs (the one kind of bind runc lets cover /proc). */
+  isProcfs: (hostPath: string) => boolean;
   /**
    * For `exec`: join every namespace of a running container (the spec's
    * namespaces must all carry paths) and leave its filesystem, hostname and
@@ -353,14 +355,16 @@ function mountOps(m: SpecMount, field: string, ctx: BuildContext, rootfs: string
   const opts = parseMountOptions(m.options, `${field}.options`);
   const isBind = opts.isBind || m.type === 'bind';
   const why = `${field}: ${m.type ?? 'bind'} on ${dest}`;
+  const source = !isBind || !m.source ? undefined : isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+  const procProblem = procMountProblem(dest, { type: m.type, isBind, sourceIsProcfs: source !== undefined && ctx.isProcfs(source) });
+  if (procProblem) throw invalid('InvalidSpec', `${field}.destination: ${procProblem}`);
 
   if (m.type === 'cgroup' || m.type === 'cgroup2') {
     cgroupMountOps(dest, opts.flags, ctx, rootfs, ops, why);
     return;
   }
   if (isBind) {
-    if (!m.source) throw invalid('InvalidSpec', `${field}.source: a bind mount needs a source`);
-    const source = isAbsolute(m.source) ? m.source : join(ctx.bundle, m.source);
+    if (!source) throw invalid('InvalidSpec', `${field}.source: a bind mount needs a source`);
     const rec = opts.flags & MS.REC;
     ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source, fstype: '', flags: MS.BIND | rec, data: '', create: ctx.isDirectory(source) ? MountCreate.Directory : MountCreate.File, why });
     // A bind ignores every other flag: read-only and friends need a remount.

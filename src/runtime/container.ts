@@ -12,6 +12,7 @@ import { BerthError, invalid, conflict, systemError, errnoCode } from '../util/e
 import { debug, channels } from '../util/debug.js';
 import { loadSpec, type Spec } from './spec.js';
 import { buildPlan, type BuiltPlan, type MonitorPlanOptions } from './builder.js';
+import { isProcfs } from './mounts.js';
 import { encodePlan, type PlanOp } from './plan.js';
 import { describePlan } from './plan-text.js';
 import { currentHardLimits, canRaiseHardLimits } from './rlimits.js';
@@ -148,6 +149,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     hardLimits: currentHardLimits(),
     canRaiseHardLimits: canRaiseHardLimits(),
     isDirectory,
+    isProcfs,
     joinExisting: opts.joinPid !== undefined,
   });
   return { spec, plan, cgroup, cgroupsPath };

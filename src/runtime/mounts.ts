@@ -2,6 +2,8 @@
 // ("ro", "nosuid", "rbind", "mode=755"); the kernel wants a flags word plus a
 // data string, and some flags (read-only on a bind, propagation) only take
 // effect in a second mount call. This module turns one into the other.
+import { statfsSync } from 'node:fs';
+import { posix } from 'node:path';
 import { invalid } from '../util/errors.js';
 
 export const MS = {
@@ -68,3 +70,52 @@ export function mountFlagNames(flags: number): string[] {
 
 /** The flags a read-only/nosuid/… bind needs in its remount call. */
 export const BIND_REMOUNT_FLAGS = MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.NOATIME | MS.NODIRATIME | MS.RELATIME | MS.STRICTATIME | MS.NOSYMFOLLOW;
+
+/**
+ * Files under /proc that may be mount destinations: the ones lxcfs emulates
+ * (so that top and free inside a container see its own figures), as runc's
+ * checkProcMount allows them. Anything else under /proc is refused: a mount
+ * there could cover /proc/sys or /proc/sysrq-trigger with a writable file, or
+ * hide the masks on /proc/kcore and friends.
+ */
+export const PROC_MOUNT_ALLOWED: readonly string[] = [
+  '/proc/cpuinfo', '/proc/diskstats', '/proc/meminfo', '/proc/stat', '/proc/swaps', '/proc/uptime',
+  '/proc/loadavg', '/proc/slabinfo', '/proc/net/dev', '/proc/sys/kernel/ns_last_pid', '/proc/sys/crypto/fips_enabled',
+];
+
+/** What is mounted, as far as the /proc rule cares. */
+export interface ProcMountKind {
+  /** The filesystem type ('proc', 'tmpfs'…), or undefined for a bind. */
+  type: string | undefined;
+  isBind: boolean;
+  /** For a bind: whether its source is on a procfs (a bind of the host's /proc is allowed on /proc, as runc allows it). */
+  sourceIsProcfs?: boolean;
+}
+
+/**
+ * runc's rule for mount destinations in /proc, in its words: /proc itself
+ * takes only a procfs, below it only the files in PROC_MOUNT_ALLOWED.
+ * `destination` must be absolute; it is normalised here. Undefined when the
+ * mount is allowed.
+ */
+export function procMountProblem(destination: string, kind: ProcMountKind): string | undefined {
+  const dest = posix.normalize(destination).replace(/(.)\/+$/, '$1');
+  if (dest === '/proc') {
+    if (kind.isBind ? kind.sourceIsProcfs === true : kind.type === 'proc') return undefined;
+    return `"${dest}" cannot be mounted because it is not of type proc`;
+  }
+  if (!dest.startsWith('/proc/') || PROC_MOUNT_ALLOWED.includes(dest)) return undefined;
+  return `"${dest}" cannot be mounted because it is inside /proc`;
+}
+
+/** PROC_SUPER_MAGIC, statfs(2). */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** Whether a host path is on a procfs; false when it cannot be read (a missing source is reported elsewhere). */
+export function isProcfs(path: string): boolean {
+  try {
+    return statfsSync(path).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}

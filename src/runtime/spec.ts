@@ -2,7 +2,7 @@
 // the edge: a bundle from outside becomes a typed Spec, or a BerthError whose
 // message names the field that is wrong ("process.args: …").
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { z } from 'zod';
 import { invalid, errnoCode } from '../util/errors.js';
 
@@ -62,9 +62,24 @@ const processSchema = z.object({
   selinuxLabel: z.string().optional(),
 });
 
+/**
+ * A device path, normalised, when it names something below /dev: the check is
+ * made on the normal form, so that "/dev/../etc/passwd" is not taken for a
+ * device path. Undefined otherwise.
+ */
+export function devicePath(path: string): string | undefined {
+  if (!path.startsWith('/')) return undefined;
+  const normal = posix.normalize(path).replace(/\/+$/, '');
+  return normal.startsWith('/dev/') ? normal : undefined;
+}
+
 const device = z.object({
   type: z.enum(['c', 'b', 'u', 'p']),
-  path: z.string().refine((p) => p.startsWith('/dev/'), 'must be under /dev'),
+  path: z.string().transform((p, ctx) => {
+    const normal = devicePath(p);
+    if (normal === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `"${p}" must be under /dev` });
+    return normal ?? p;
+  }),
   major: int64.optional(),
   minor: int64.optional(),
   fileMode: uint32.optional(),

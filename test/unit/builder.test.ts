@@ -20,6 +20,7 @@ const ctx: BuildContext = {
   hardLimits: new Map([['RLIMIT_NOFILE', 4096n]]),
   canRaiseHardLimits: false,
   isDirectory: () => true,
+  isProcfs: () => false,
 };
 
 function spec(patch: (s: Spec) => void = () => {}): Spec {
@@ -202,4 +203,30 @@ test('a linux.devices entry replaces the default device of the same path', () =>
 test('an invalid hostname is refused before anything runs', () => {
   assert.throws(() => buildPlan(spec((s) => { s.hostname = 'bad\nhost'; }), ctx), /hostname: .* is not a valid hostname/);
   assert.throws(() => buildPlan(spec((s) => { s.hostname = 'x'.repeat(65); }), ctx), /not a valid hostname/);
+});
+
+test('a device path is normalised before the "under /dev" check', () => {
+  assert.throws(() => spec((s) => { s.linux!.devices = [{ path: '/dev/../etc/passwd', type: 'c', major: 1, minor: 3 }]; }),
+    /linux\.devices\[0\]\.path: "\/dev\/\.\.\/etc\/passwd" must be under \/dev/);
+  assert.throws(() => spec((s) => { s.linux!.devices = [{ path: '/dev/', type: 'c', major: 1, minor: 3 }]; }), /must be under \/dev/);
+  const { ops } = buildPlan(spec((s) => { s.linux!.devices = [{ path: '/dev/./x/../fuse', type: 'c', major: 10, minor: 229 }]; }), ctx);
+  assert.deepEqual(find(ops, 'mknodInRoot').filter((o) => o.target.includes('fuse')).map((o) => o.target), ['/dev/fuse']);
+});
+
+test("mount destinations in /proc are refused as runc refuses them; lxcfs's files and a procfs are allowed", () => {
+  const withMount = (m: { destination: string; type?: string; source?: string; options?: string[] }, c: BuildContext = ctx) =>
+    () => buildPlan(spec((s) => { s.mounts!.push(m); }), c);
+  assert.throws(withMount({ destination: '/proc', type: 'bind', source: '/tmp', options: ['rbind'] }),
+    (e: unknown) => e instanceof BerthError && e.kind === 'invalid' && /mounts\[\d+\]\.destination: "\/proc" cannot be mounted because it is not of type proc/.test(e.message));
+  assert.throws(withMount({ destination: '/proc/', type: 'tmpfs', source: 'tmpfs' }), /"\/proc" cannot be mounted because it is not of type proc/);
+  assert.throws(withMount({ destination: '/proc/sys', type: 'bind', source: '/tmp', options: ['rbind'] }), /"\/proc\/sys" cannot be mounted because it is inside \/proc/);
+  assert.throws(withMount({ destination: '/proc/sys/kernel/../../sysrq-trigger', type: 'bind', source: '/tmp/x', options: ['bind'] }), /"\/proc\/sysrq-trigger" cannot be mounted because it is inside \/proc/);
+  assert.throws(withMount({ destination: '/proc/self/fd', type: 'tmpfs', source: 'tmpfs' }), /inside \/proc/);
+  // What runc lets through: a fresh procfs, a bind of a procfs, lxcfs's files, and anything beside /proc.
+  for (const ok of [
+    withMount({ destination: '/proc', type: 'proc', source: 'proc' }),
+    withMount({ destination: '/proc', type: 'bind', source: '/proc', options: ['rbind'] }, { ...ctx, isProcfs: (p) => p === '/proc' }),
+    withMount({ destination: '/proc/meminfo', type: 'bind', source: '/var/lib/lxcfs/proc/meminfo', options: ['bind'] }),
+    withMount({ destination: '/processes', type: 'bind', source: '/tmp', options: ['rbind'] }),
+  ]) ok();
 });

@@ -17,6 +17,7 @@ const ctx: BuildContext = {
   hardLimits: new Map(),
   canRaiseHardLimits: false,
   isDirectory: () => true,
+  isProcfs: () => false,
 };
 
 function spec(terminal = false): Spec {

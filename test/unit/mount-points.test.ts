@@ -117,6 +117,19 @@ test('one mount point per path, across -v, --mount and --tmpfs', () => {
   assert.equal(mountPointsOf({ Binds: ['/a:/x', '/a:/y'] }).length, 2);
 });
 
+test("/proc and what lies inside it are refused in runc's words, from -v, --mount and --tmpfs alike", () => {
+  refuses(() => mountPointsOf({ Binds: ['/tmp:/proc'] }), /^error mounting "\/tmp" to rootfs at "\/proc": "\/proc" cannot be mounted because it is not of type proc$/);
+  refuses(() => mountPointsOf({ Binds: ['data:/proc/'] }), /"\/proc" cannot be mounted because it is not of type proc/);
+  refuses(() => mountPointsOf({ Binds: ['/tmp:/proc/sys/kernel'] }), /error mounting "\/tmp" to rootfs at "\/proc\/sys\/kernel": "\/proc\/sys\/kernel" cannot be mounted because it is inside \/proc/);
+  refuses(() => mountPointsOf({ Binds: ['/tmp:/x/../proc/sysrq-trigger'] }), /"\/proc\/sysrq-trigger" cannot be mounted because it is inside \/proc/);
+  refuses(() => mountPointsOf({ Mounts: [{ Type: 'bind', Source: '/tmp', Target: '/proc' }] }), /not of type proc/);
+  refuses(() => mountPointsOf({ Mounts: [{ Type: 'volume', Target: '/proc/acpi' }] }), /error mounting "an anonymous volume" to rootfs at "\/proc\/acpi": .*inside \/proc/);
+  refuses(() => mountPointsOf({ Tmpfs: { '/proc': '' } }), /error mounting "tmpfs" to rootfs at "\/proc": "\/proc" cannot be mounted because it is not of type proc/);
+  refuses(() => mountPointsOf({ Tmpfs: { '/proc/self': 'size=1m' } }), /inside \/proc/);
+  // As runc: the host's procfs may cover /proc, lxcfs's files may be bound, and /procx is not /proc.
+  assert.equal(mountPointsOf({ Binds: ['/proc:/proc', '/tmp/meminfo:/proc/meminfo', '/tmp:/procx'] }).length, 3);
+});
+
 test('the flag group writes Binds, Mounts and Tmpfs, and leaves HostConfig alone without them', () => {
   const body: CreateBody = { Image: 'busybox' };
   storageFlags.apply({ volume: [], mount: [], tmpfs: [] }, body);
