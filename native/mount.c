@@ -182,20 +182,35 @@ static int resolve_parent(int rootfd, const char *path, char *base,
 }
 
 int mnt_mknod_in_root(const char *root, const char *target, uint64_t mode,
-		      uint64_t dev, struct berr *err)
+		      uint64_t dev, uint64_t uid, uint64_t gid,
+		      const char *bind_source, struct berr *err)
 {
 	cleanup_close int rootfd = open_root(root, err);
 	cleanup_close int parent = -1;
 	char base[NAME_MAX + 1];
+	mode_t umask_before;
+	int made;
 
 	if (rootfd < 0 || (parent = resolve_parent(rootfd, target, base,
 						   sizeof base, err)) < 0)
 		return -1;
 	if (unlinkat(parent, base, 0) < 0 && errno != ENOENT)
 		return make_error(err, errno, "remove %s in %s", target, root);
-	if (mknodat(parent, base, (mode_t)mode, (dev_t)dev) < 0)
+	/* The mode is the plan's exactly, not less the helper's umask. */
+	umask_before = umask(0);
+	made = mknodat(parent, base, (mode_t)mode, (dev_t)dev);
+	umask(umask_before);
+	if (made < 0 && errno == EPERM && bind_source)
+		return mnt_mount_in_root(root, target, bind_source, NULL,
+					 MS_BIND, NULL, CREATE_FILE, err);
+	if (made < 0)
 		return make_error(err, errno, "mknod %s in %s (mode %#llo)", target,
 				  root, (unsigned long long)mode);
+	if (fchownat(parent, base, (uid_t)uid, (gid_t)gid,
+		     AT_SYMLINK_NOFOLLOW) < 0)
+		return make_error(err, errno, "chown %s in %s to %llu:%llu", target,
+				  root, (unsigned long long)uid,
+				  (unsigned long long)gid);
 	return 0;
 }
 

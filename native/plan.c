@@ -45,7 +45,7 @@ static const struct {
 	[OP_SET_IDS] = { "SET_IDS", "ii" },
 	[OP_MOUNT] = { "MOUNT", "sssis" },
 	[OP_MOUNT_IN_ROOT] = { "MOUNT_IN_ROOT", "ssssisi" },
-	[OP_MKNOD_IN_ROOT] = { "MKNOD_IN_ROOT", "ssii" },
+	[OP_MKNOD_IN_ROOT] = { "MKNOD_IN_ROOT", "ssiiiis" },
 	[OP_SYMLINK_IN_ROOT] = { "SYMLINK_IN_ROOT", "sss" },
 	[OP_PIVOT_ROOT] = { "PIVOT_ROOT", "s" },
 	[OP_CHROOT] = { "CHROOT", "s" },
@@ -476,7 +476,8 @@ static int run_child_op(const struct op *o, int sync, struct berr *err)
 		return mnt_mount_in_root(S(0), S(1), OPT(2), OPT(3), N(4), OPT(5),
 					 N(6), err);
 	case OP_MKNOD_IN_ROOT:
-		return mnt_mknod_in_root(S(0), S(1), N(2), N(3), err);
+		return mnt_mknod_in_root(S(0), S(1), N(2), N(3), N(4), N(5),
+					 OPT(6), err);
 	case OP_SYMLINK_IN_ROOT:
 		return mnt_symlink_in_root(S(0), S(1), S(2), err);
 	case OP_PIVOT_ROOT:

@@ -159,7 +159,8 @@ int mnt_mount_in_root(const char *root, const char *target, const char *source,
 		      const char *fstype, uint64_t flags, const char *data,
 		      uint64_t create, struct berr *err);
 int mnt_mknod_in_root(const char *root, const char *target, uint64_t mode,
-		      uint64_t dev, struct berr *err);
+		      uint64_t dev, uint64_t uid, uint64_t gid,
+		      const char *bind_source, struct berr *err);
 int mnt_symlink_in_root(const char *root, const char *linkpath,
 			const char *target, struct berr *err);
 int mnt_pivot_root(const char *root, struct berr *err);

@@ -317,17 +317,22 @@ function buildRootfs(spec: Spec, ctx: BuildContext, rootfs: string, inUserNs: bo
   // pivot_root needs the new root to be a mount point.
   ops.push({ op: 'mount', source: rootfs, target: rootfs, fstype: '', flags: MS.BIND | MS.REC, data: '', why: 'make the root filesystem a mount point' });
 
-  let devIsTmpfs = false;
+  // The runtime sets up /dev unless the host's is bound there (runc's rule).
+  let devFromHost = false;
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     mountOps(m, `mounts[${i}]`, ctx, rootfs, ops);
-    if (posix.normalize(m.destination) === '/dev') devIsTmpfs = m.type === 'tmpfs';
+    if (posix.normalize(m.destination) !== '/dev') continue;
+    devFromHost = m.type === 'bind' || Boolean(m.options?.some((o) => o === 'bind' || o === 'rbind'));
   }
 
-  // Devices: the spec's defaults and linux.devices. Inside a user namespace
-  // mknod is not allowed, so the host's node is bound instead.
-  // By path: an entry of linux.devices replaces the default of the same path.
+  // Devices: the spec's defaults ("Default Devices": the runtime MUST supply
+  // them) and linux.devices; an entry of linux.devices replaces the default
+  // of the same path. Inside a user namespace mknod is never allowed, so the
+  // host's node is bound; elsewhere mknod may still be denied (a device
+  // cgroup, a security module), and then the host's node is bound as well,
+  // as runc does.
   const devices = new Map<string, { d: SpecDevice; field?: string }>();
-  if (devIsTmpfs) for (const d of DEFAULT_DEVICES) devices.set(d.path, { d: { ...d } });
+  if (!devFromHost) for (const d of DEFAULT_DEVICES) devices.set(d.path, { d: { ...d } });
   for (const [i, d] of (linux.devices ?? []).entries()) devices.set(d.path, { d, field: `linux.devices[${i}]` });
   for (const { d, field } of devices.values()) {
     if (inUserNs) {
@@ -337,10 +342,13 @@ function buildRootfs(spec: Spec, ctx: BuildContext, rootfs: string, inUserNs: bo
         throw invalid('InvalidSpec', `${field}: ${d.path} needs major and minor numbers`);
       }
       const mode = (DEVICE_TYPE_BITS[d.type] ?? 0) | ((d.fileMode ?? 0o666) & 0o7777);
-      ops.push({ op: 'mknodInRoot', root: rootfs, target: d.path, mode, dev: makedev(d.major ?? 0, d.minor ?? 0) });
+      ops.push({
+        op: 'mknodInRoot', root: rootfs, target: d.path, mode, dev: makedev(d.major ?? 0, d.minor ?? 0),
+        uid: d.uid ?? 0, gid: d.gid ?? 0, bindIfDenied: d.type === 'p' ? '' : d.path,
+      });
     }
   }
-  if (devIsTmpfs) {
+  if (!devFromHost) {
     for (const [link, target] of DEFAULT_DEV_SYMLINKS) ops.push({ op: 'symlinkInRoot', root: rootfs, linkpath: link, target });
   }
 

@@ -55,21 +55,29 @@ export const DEFAULT_DEV_SYMLINKS: readonly [link: string, target: string][] = [
   ['/dev/ptmx', 'pts/ptmx'],
 ];
 
+type DeviceRule = NonNullable<NonNullable<NonNullable<Spec['linux']>['resources']>['devices']>[number];
+
+/**
+ * The device cgroup allows what every container's /dev holds, whatever its
+ * rules deny (runtime-spec "Default Devices"; runc and youki append the same
+ * after the config's rules): the default nodes, /dev/ptmx and the ptys of
+ * /dev/pts. Without them a deny-all rule (podman's) would also deny the
+ * runtime's own mknod of /dev/null.
+ */
+export const DEFAULT_DEVICE_CGROUP_RULES: readonly DeviceRule[] = [
+  ...DEFAULT_DEVICES.map((d) => ({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' }) as const),
+  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
+  { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
+];
+
 /** The device cgroup rules Docker applies: deny all, then allow the defaults. */
-export const DOCKER_DEFAULT_DEVICE_RULES: NonNullable<NonNullable<NonNullable<Spec['linux']>['resources']>['devices']> = [
+export const DOCKER_DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { allow: false, access: 'rwm' },
   // mknod of any node is allowed; using it is not, unless listed below.
   { allow: true, type: 'c', major: null, minor: null, access: 'm' },
   { allow: true, type: 'b', major: null, minor: null, access: 'm' },
-  { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 5, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 7, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 8, access: 'rwm' },
-  { allow: true, type: 'c', major: 1, minor: 9, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 0, access: 'rwm' },
+  ...DEFAULT_DEVICE_CGROUP_RULES,
   { allow: true, type: 'c', major: 5, minor: 1, access: 'rwm' },
-  { allow: true, type: 'c', major: 5, minor: 2, access: 'rwm' },
-  { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
   { allow: true, type: 'c', major: 10, minor: 200, access: 'rwm' },
 ];
 

@@ -28,7 +28,7 @@ export type PlanOp =
   | { op: 'setIds'; uid: number; gid: number }
   | { op: 'mount'; source: string; target: string; fstype: string; flags: number; data: string; why: string }
   | { op: 'mountInRoot'; root: string; target: string; source: string; fstype: string; flags: number; data: string; create: MountCreate; why: string }
-  | { op: 'mknodInRoot'; root: string; target: string; mode: number; dev: number }
+  | { op: 'mknodInRoot'; root: string; target: string; mode: number; dev: number; uid: number; gid: number; bindIfDenied: string }
   | { op: 'symlinkInRoot'; root: string; linkpath: string; target: string }
   | { op: 'pivotRoot'; root: string }
   | { op: 'chroot'; root: string }
@@ -160,7 +160,7 @@ function argsOf(op: PlanOp): Arg[] {
     case 'mountInRoot':
       return [op.root, op.target, op.source, op.fstype, op.flags, op.data, op.create];
     case 'mknodInRoot':
-      return [op.root, op.target, op.mode, op.dev];
+      return [op.root, op.target, op.mode, op.dev, op.uid, op.gid, op.bindIfDenied];
     case 'symlinkInRoot':
       return [op.root, op.linkpath, op.target];
     case 'pivotRoot':

@@ -473,18 +473,25 @@ describe('berth-helper', { skip, timeout: 120_000 }, () => {
     }
   });
 
-  test('MKNOD_IN_ROOT and SYMLINK_IN_ROOT act inside the root', async () => {
-    const r = await run(containerPlan({
-      argv: ['/bin/sh', '-c', 'ls -l /dev/berth/zero | cut -c1; head -c 3 /dev/berth/zero | od -An -tx1; readlink /dev/fd'],
-      inRoot: [
-        { op: 'mknodInRoot', root: rootfs, target: '/dev/berth/zero', mode: 0o20666, dev: (1 << 8) | 5 },
-        { op: 'mknodInRoot', root: rootfs, target: '/dev/berth/zero', mode: 0o20666, dev: (1 << 8) | 5 },
-        { op: 'symlinkInRoot', root: rootfs, linkpath: '/dev/fd', target: '/proc/self/fd' },
-        { op: 'symlinkInRoot', root: rootfs, linkpath: '/dev/fd', target: '/elsewhere' },
-      ],
-    }));
+  test('MKNOD_IN_ROOT and SYMLINK_IN_ROOT act inside the root; the node has exactly its mode and owner, whatever the umask', async () => {
+    const zero = { op: 'mknodInRoot', root: rootfs, target: '/dev/berth/zero', mode: 0o20666, dev: (1 << 8) | 5, uid: 1000, gid: 1001, bindIfDenied: '' } as const;
+    const before = process.umask(0o077);
+    let r: Awaited<ReturnType<typeof run>>;
+    try {
+      r = await run(containerPlan({
+        argv: ['/bin/sh', '-c', 'ls -ln /dev/berth/zero | tr -s " " | cut -d" " -f1,3,4; head -c 3 /dev/berth/zero | od -An -tx1; readlink /dev/fd'],
+        inRoot: [
+          zero,
+          zero,
+          { op: 'symlinkInRoot', root: rootfs, linkpath: '/dev/fd', target: '/proc/self/fd' },
+          { op: 'symlinkInRoot', root: rootfs, linkpath: '/dev/fd', target: '/elsewhere' },
+        ],
+      }));
+    } finally {
+      process.umask(before);
+    }
     assert.equal(r.code, 0, r.stderr + r.reports.join('|'));
-    assert.equal(r.stdout, 'c\n 00 00 00\n/proc/self/fd\n');
+    assert.equal(r.stdout, 'crw-rw-rw- 1000 1001\n 00 00 00\n/proc/self/fd\n');
   });
 
   test('MASK_PATH and READONLY_PATH', async () => {

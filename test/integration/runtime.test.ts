@@ -260,3 +260,37 @@ test('/dev: the default nodes and links, linux.devices, and the device cgroup', 
   assert.equal(r.status, 0, r.err);
   assert.deepEqual(r.out.trim().split('\n'), ['null', 'zero', 'full', 'random', 'urandom', 'tty', '/proc/self/fd', '/proc/self/fd/0', 'pts/ptmx', 'dirs', 'write-allowed', 'read-denied']);
 });
+
+test('/dev nodes have exactly their fileMode, uid and gid, whatever the umask (config-linux.md "Devices")', async () => {
+  const umask = process.umask(0o077);
+  let r: Awaited<ReturnType<typeof sh>>;
+  try {
+    r = await sh('for d in null zero full random urandom tty mine; do ls -ln /dev/$d | tr -s " " | cut -d" " -f1,3,4; done; echo x > /dev/null && echo wrote', (s) => {
+      s.linux!.devices = [{ path: '/dev/mine', type: 'c', major: 1, minor: 3, fileMode: 0o640, uid: 1000, gid: 1001 }];
+    });
+  } finally {
+    process.umask(umask);
+  }
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), [...Array(6).fill('crw-rw-rw- 0 0'), 'crw-r----- 1000 1001', 'wrote']);
+});
+
+test("a config like podman's (no linux.devices, CAP_MKNOD dropped, every device denied) still gets the default devices, usable (\"Default Devices\")", async () => {
+  const r = await sh('for d in null zero full random urandom tty; do test -c /dev/$d && echo $d; done; echo x > /dev/null && head -c1 /dev/zero | wc -c', (s) => {
+    delete s.linux!.devices;
+    s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }] };
+    const caps = s.process!.capabilities!;
+    for (const set of ['bounding', 'effective', 'permitted'] as const) caps[set] = caps[set]!.filter((c) => c !== 'CAP_MKNOD');
+  });
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), ['null', 'zero', 'full', 'random', 'urandom', 'tty', '1']);
+});
+
+test("a device whose mknod is denied is the host's node bound in its place, as runc does", async () => {
+  const r = await sh('test -c /dev/kmsg && echo node; grep -c " /dev/kmsg " /proc/self/mountinfo', (s) => {
+    s.linux!.devices = [{ path: '/dev/kmsg', type: 'c', major: 1, minor: 11, fileMode: 0o600 }];
+    s.linux!.resources = { devices: [{ allow: false, access: 'rwm' }] };
+  });
+  assert.equal(r.status, 0, r.err);
+  assert.deepEqual(r.out.trim().split('\n'), ['node', '1']);
+});
