@@ -394,6 +394,12 @@ class Unpacker {
     // waits for it before the temp dir is removed.
     let current: Promise<void> = Promise.resolve();
     extract.on('entry', (header, stream, next) => {
+      // When the tar ends early (a header claiming more bytes than the stream
+      // holds), tar-stream destroys the entry with that error, possibly while
+      // entry() awaits something else and nobody listens on it yet: without a
+      // listener here, the 'error' event would crash the process. The same
+      // error rejects the pipeline below, which reports it.
+      stream.on('error', () => {});
       current = this.entry(header, stream).then(() => next(), (err: unknown) => {
         stream.resume();
         // The host refused (no space, an owner it cannot map): say which entry, not "bad tar".
