@@ -15,6 +15,7 @@ import { join, posix, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError, conflict, invalid, notFound } from '../util/errors.js';
 import { openDatabase, migrate, type Database } from '../util/db.js';
+import { claimExit, forgetExitClaims } from '../util/exit-claims.js';
 import { ContentStore } from '../image/content-store.js';
 import { LayerStore, chainIdsOf } from '../image/layers.js';
 import { ImageStore, type Image } from '../image/images.js';
@@ -22,6 +23,8 @@ import { mountRootfs, unmountRootfs, isMountPoint } from '../image/snapshots.js'
 import { pullImage, pushImage, type PullOptions, type PullResult, type PushProgress } from '../image/pull.js';
 import { parseReference, familiarString } from '../image/reference.js';
 import { Runtime, type ExecOptions } from '../runtime/container.js';
+import type { ExecHandle } from '../runtime/exec.js';
+import { execAnnotations, execInspect, type ExecInspect } from './execs.js';
 import type { Spec } from '../runtime/spec.js';
 import { signalNumber } from '../runtime/signals.js';
 import { mergeProcess, containerSpec, resolveUser, type ImageRunConfig } from './container-spec.js';
@@ -56,15 +59,19 @@ export interface CreateOptions {
 
 const NAME_PATTERN = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
-/** How the CLI that runs this process would be started again: for the monitor's hooks. */
-function cliCommand(): string[] {
+/**
+ * How the monitor starts the engine's hooks: the CLI's exit-hook entry
+ * (cli/hook.ts), which looks whether the exit is handled already before it
+ * loads the CLI, and otherwise runs it with the same arguments.
+ */
+function hookEntry(): string[] {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     // Running from source (tests): the hook needs the same TypeScript loader.
     const tsx = fileURLToPath(import.meta.resolve('tsx'));
-    return [process.execPath, '--import', `file://${tsx}`, '--', join(dirname(here), '..', 'cli', 'main.ts')];
+    return [process.execPath, '--import', `file://${tsx}`, '--', join(dirname(here), '..', 'cli', 'hook.ts')];
   }
-  return [process.execPath, '--', join(dirname(here), '..', 'cli', 'main.js')];
+  return [process.execPath, '--', join(dirname(here), '..', 'cli', 'hook.js')];
 }
 
 export class Engine {
@@ -280,8 +287,9 @@ export class Engine {
       // A runtime state left by an earlier run that was never settled goes first.
       await releaseRuntime(this, id, { unmount: false });
       mkdirSync(dirname(this.attachSocket(id)), { recursive: true, mode: 0o700 });
-      const hook = [...cliCommand(), '--root', this.root, '--run-root', this.runRoot, 'internal'];
+      const hook = [...hookEntry(), '--root', this.root, '--run-root', this.runRoot, 'internal'];
       const token = randomBytes(8).toString('hex');
+      forgetExitClaims(this.runRoot, id);
       this.db.prepare('UPDATE containers SET run_token = ? WHERE id = ?').run(token, id);
       const health = healthMonitor(this, id, body, hook);
       await this.runtime.create({
@@ -481,6 +489,8 @@ export class Engine {
     const before = rowById(this, id);
     // The hook of an earlier run, come late: this run is not its to settle.
     if (!before || (token !== undefined && before.run_token !== token)) return;
+    // The attached `run --rm` and the hook both come: the first does it.
+    if (token !== undefined && !claimExit(this.runRoot, id, token)) return;
     let row = await settleExit(this, id);
     if (!row || row.status !== 'exited') return;
     const body = JSON.parse(row.body) as CreateBody;
@@ -510,6 +520,18 @@ export class Engine {
     if (!row || row.status !== 'restarting' || row.owner !== selfOwner()) return;
     if (this.db.prepare(`UPDATE containers SET status = 'starting' WHERE id = ? AND status = 'restarting' AND owner = ?`).run(id, selfOwner()).changes !== 1) return;
     await this.launch({ ...row, status: 'restarting' }, {});
+  }
+
+  /**
+   * An attached `run --rm` has seen its container end: it settles the exit
+   * and removes the container itself, as the hook would, and the hook that
+   * comes after finds the run handled before it loads the engine. Returns
+   * once the container is gone, whoever removed it.
+   */
+  async settleOwnExit(id: string): Promise<void> {
+    const row = rowById(this, id);
+    if (row?.run_token) await this.containerExited(id, row.run_token);
+    await this.waitRemoved(id, 10_000);
   }
 
   async renameContainer(idOrName: string, newName: string): Promise<void> {
@@ -559,12 +581,13 @@ export class Engine {
   /**
    * `exec`: another process in a running container, in all of its
    * namespaces and its cgroup; the user is resolved in the container's own
-   * passwd and group files. Detached: undefined, nobody waits.
+   * passwd and group files. A handle on it once it runs: its pid, wait,
+   * kill, resize; `inspectExec` finds it from any process while it runs.
    */
   async execInContainer(idOrName: string, opts: {
     cmd: string[]; env?: string[]; user?: string; workdir?: string; tty?: boolean; detach?: boolean;
-    stdio?: ExecOptions['stdio'];
-  }): Promise<number | undefined> {
+    stdio?: ExecOptions['stdio']; openStdin?: boolean; detachKeys?: string; keep?: boolean;
+  }): Promise<ExecHandle> {
     const info = await this.container(idOrName);
     if (!info.state.Running) throw conflict('NotRunning', `container ${info.id} is not running`);
     if (info.state.Paused) throw conflict('Paused', `container ${info.id} is paused, unpause the container before exec`);
@@ -572,13 +595,21 @@ export class Engine {
     if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw invalid('InvalidWorkdir', `the working directory '${opts.workdir}' is invalid, it needs to be an absolute path`);
     const rootfs = containerPaths(info.dir, info.id).rootfs;
     const user = opts.user !== undefined ? resolveUser(rootfs, opts.user) : undefined;
-    const result = await this.runtime.exec({
+    return this.runtime.exec({
       id: info.id, args: opts.cmd, env: [...(opts.tty ? ['TERM=xterm'] : []), ...(opts.env ?? [])],
       ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
-      ...(user ? { user } : {}), tty: opts.tty ?? false, detach: opts.detach ?? false,
+      ...(user ? { user } : {}), tty: opts.tty ?? false, detach: opts.detach ?? false, keep: opts.keep ?? false,
       ...(opts.stdio ? { stdio: opts.stdio } : {}),
+      annotations: execAnnotations({
+        openStdin: opts.openStdin ?? false, openStdout: !opts.detach, openStderr: !opts.detach,
+        privileged: false, user: opts.user ?? '', detachKeys: opts.detachKeys ?? '',
+      }),
     });
-    return result?.status;
+  }
+
+  /** Docker's exec inspect, for an exec started by any process, while its container runs. */
+  inspectExec(execId: string): ExecInspect {
+    return execInspect(this.runtime.execState(execId), execId);
   }
 
   /** `container prune`: every stopped container. */

@@ -19,7 +19,7 @@
 // makes it "healthy" and resets the streak; failures that start inside the
 // start period, while still starting, do not count. The last 5 results are
 // kept, each output cut at 4096 bytes.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { BerthError, errnoCode, invalid } from '../util/errors.js';
@@ -28,6 +28,7 @@ import { formatGoDuration } from '../util/duration.js';
 import type { CreateBody, HealthConfig } from './host-config.js';
 import type { HealthLogEntry, HealthState } from './container-info.js';
 import type { Engine } from './engine.js';
+import type { ExecHandle } from '../runtime/exec.js';
 import { rowById } from './containers.js';
 
 const SECOND_NS = 1_000_000_000;
@@ -286,34 +287,35 @@ type ProbeResult = { exitCode: number; output: string; endMs: number } | 'not-ru
  */
 async function runProbe(engine: Pick<Engine, 'runtime'>, id: string, args: string[], timeoutNs: number): Promise<ProbeResult> {
   const runtime = engine.runtime;
-  let containerPid: number;
   try {
-    const record = runtime.state.load(id);
     if (runtime.stateOf(id).status !== 'running') return 'not-running';
-    containerPid = record.pid;
   } catch (err) {
     if (err instanceof BerthError && err.kind === 'notFound') return 'not-running';
     throw err;
   }
   const output = await outputChannel();
   try {
-    const watch = watchProbe(containerPid, timeoutNs / 1e6);
     let exitCode: number;
+    let timedOut = false;
     try {
-      // Attached (no `detach`), exec always resolves with the exit.
-      const exit = await runtime.exec({ id, args, stdio: ['ignore', output.writer, output.writer] });
-      exitCode = exit?.status ?? -1;
+      // The timeout counts from when the probe runs, not from when its exec
+      // was asked for, which on a busy host can take longer than a short timeout.
+      const exec = await runtime.exec({ id, args, stdio: ['ignore', output.writer, output.writer] });
+      const watch = killAtTimeout(exec, timeoutNs / 1e6, () => { timedOut = true; });
+      try {
+        exitCode = (await exec.wait()).status;
+      } finally {
+        watch.stop();
+      }
     } catch (err) {
       if (!(err instanceof BerthError)) throw err;
       if (err.kind === 'conflict') return 'not-running';
       // Could not start (no such command…): a failed check whose output says why, as Docker records it.
       return { exitCode: -1, output: err.message, endMs: Date.now() };
-    } finally {
-      watch.stop();
     }
     const endMs = Date.now();
     const text = await output.collected();
-    if (watch.timedOut()) {
+    if (timedOut) {
       const limit = `Health check exceeded timeout (${formatGoDuration(timeoutNs)})`;
       return { exitCode: -1, output: text ? `${limit}: ${text}` : limit, endMs };
     }
@@ -366,68 +368,28 @@ async function outputChannel(): Promise<{ writer: Socket; collected: () => Promi
   };
 }
 
-const WATCH_POLL_MS = 10;
 const KILL_AGAIN_MS = 100;
 
 /**
- * Watch the probe that the runtime's exec is starting, and kill it (SIGKILL,
- * as Docker does) with everything it started once it has run for
- * `timeoutMs`: the timeout counts from when the probe runs, not from when
- * its exec was asked for, which on a busy host can take longer than a short
- * timeout. The kill is repeated until exec returns, so that a process the
- * probe forks meanwhile cannot keep it alive.
- *
- * The runtime's exec keeps the probe's pid to itself, so it is found: our
- * child that is a berth-helper (the exec's monitor) and was not there before,
- * and its child inside the container's PID namespace.
+ * Kill the probe (SIGKILL, as Docker does) with everything it started once
+ * it has run for `timeoutMs`. The kill is repeated until its exec ends, so
+ * that a process the probe forks meanwhile cannot keep it alive.
  */
-function watchProbe(containerPid: number, timeoutMs: number): { timedOut: () => boolean; stop: () => void } {
-  const helpersBefore = new Set(helperChildren());
-  let pidNs: string | undefined;
-  try {
-    pidNs = readlinkSync(`/proc/${containerPid}/ns/pid`);
-  } catch { /* the container is gone: exec will say so */ }
-  let timedOut = false;
+function killAtTimeout(exec: ExecHandle, timeoutMs: number, onTimeout: () => void): { stop: () => void } {
   let timer: NodeJS.Timeout | undefined;
-  const probe = (): number[] => helperChildren().filter((m) => !helpersBefore.has(m)).flatMap(childrenOf)
-    .filter((pid) => pid !== containerPid && pidNsOf(pid) === pidNs);
   const kill = () => {
-    timedOut = true;
-    for (const pid of withDescendants(probe())) {
+    onTimeout();
+    const descendants = withDescendants([exec.pid]).slice(1);
+    exec.kill('SIGKILL');
+    for (const pid of descendants) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch { /* already gone */ }
     }
     timer = setTimeout(kill, KILL_AGAIN_MS);
   };
-  const arm = () => {
-    if (probe().length === 0) {
-      timer = setTimeout(arm, WATCH_POLL_MS);
-      return;
-    }
-    timer = setTimeout(kill, timeoutMs);
-  };
-  if (pidNs !== undefined) arm();
-  return { timedOut: () => timedOut, stop: () => clearTimeout(timer) };
-}
-
-/** Our children that are berth-helper processes (exec monitors among them). */
-function helperChildren(): number[] {
-  return childrenOf(process.pid).filter((pid) => {
-    try {
-      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-helper';
-    } catch {
-      return false;
-    }
-  });
-}
-
-function pidNsOf(pid: number): string | undefined {
-  try {
-    return readlinkSync(`/proc/${pid}/ns/pid`);
-  } catch {
-    return undefined;
-  }
+  timer = setTimeout(kill, timeoutMs);
+  return { stop: () => clearTimeout(timer) };
 }
 
 function withDescendants(pids: number[]): number[] {

@@ -4,6 +4,7 @@
 // started by the native helper from a plan (builder.ts), and the helper stays
 // behind as its monitor.
 import { spawn, type StdioOptions, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, openSync, writeSync, closeSync, constants as fsConstants, unlinkSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,7 @@ import { compileSeccomp } from './seccomp/compile.js';
 import { checkExecutable } from './executable.js';
 import { NS_PROC_NAME } from './namespaces.js';
 import { mergeEnv } from './env.js';
+import { ExecHandle, execPaths, execState, forgetExec, makeExecsDir, saveExecRecord, type ExecState } from './exec.js';
 import {
   StateDir, type ContainerRecord, type Status, type ExitInfo, EXIT_FILE, START_FIFO,
   isAlive, processStartTime, guard, canStart, canKill, canDelete, canPause, canResume, parseExitLine,
@@ -80,6 +82,8 @@ export interface PrepareOptions {
   pidFile?: string;
   /** For `exec`: the running container whose namespaces to join. */
   joinPid?: number;
+  /** For `exec`: its id, which names its exit file. */
+  execId?: string;
   cgroupsPath?: string;
   monitor?: MonitorOptions;
 }
@@ -136,7 +140,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
   }
   const plan = buildPlan(planSpec, {
     bundle,
-    exitFile: opts.stateDir ? join(opts.stateDir, opts.joinPid ? `exec-${process.pid}.exit` : EXIT_FILE) : undefined,
+    exitFile: opts.stateDir ? (opts.execId ? execPaths(opts.stateDir, opts.execId).exit : join(opts.stateDir, EXIT_FILE)) : undefined,
     pidFile: opts.pidFile ? resolve(opts.pidFile) : undefined,
     startFifo: opts.withStartFifo && opts.stateDir ? join(opts.stateDir, START_FIFO) : undefined,
     consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
@@ -567,11 +571,21 @@ export class Runtime {
   }
 
 
-  /** `exec`: run another process inside a running container. */
-  exec(opts: ExecOptions & { detach?: false }): Promise<RunResult>;
-  exec(opts: ExecOptions & { detach: true }): Promise<undefined>;
-  exec(opts: ExecOptions): Promise<RunResult | undefined>;
-  async exec(opts: ExecOptions): Promise<RunResult | undefined> {
+  /** An exec by its id, in whichever container it runs; undefined when none has it. */
+  execState(execId: string): ExecState | undefined {
+    for (const id of this.state.ids()) {
+      const state = execState(this.state.dir(id), execId);
+      if (state) return state;
+    }
+    return undefined;
+  }
+
+  /**
+   * `exec`: run another process inside a running container; a handle on it
+   * once it runs. An attached exec's monitor forwards our signals while it
+   * runs, and its record goes when it has been waited for (unless `keep`).
+   */
+  async exec(opts: ExecOptions): Promise<ExecHandle> {
     const record = this.state.load(opts.id);
     const status = this.status(record);
     if (status !== 'running') throw conflict('InvalidState', `cannot exec in container "${opts.id}": it is ${status}`);
@@ -590,7 +604,10 @@ export class Runtime {
       },
       linux: { ...spec.linux, cgroupsPath: record.cgroupsPath },
     };
-    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir: this.state.dir(opts.id), relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
+    const execId = randomBytes(32).toString('hex');
+    const stateDir = this.state.dir(opts.id);
+    makeExecsDir(stateDir);
+    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
     // As `run`: the exec's monitor is in its own session, so Ctrl-C and
     // window changes reach it only through us.
     const forwarding = opts.detach ? undefined : forwardSignals();
@@ -602,19 +619,35 @@ export class Runtime {
       throw err;
     }
     forwarding?.to(launched.monitor);
+    const execRecord = {
+      id: execId,
+      containerId: opts.id,
+      pid: launched.pid,
+      pidStartTime: processStartTime(launched.pid) ?? '',
+      monitorPid: launched.monitor.pid ?? 0,
+      monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
+      args: opts.args,
+      user: { uid: execSpec.process!.user?.uid ?? 0, gid: execSpec.process!.user?.gid ?? 0 },
+      tty: opts.tty ?? false,
+      created: new Date().toISOString(),
+      annotations: opts.annotations ?? {},
+    };
+    saveExecRecord(stateDir, execRecord);
     if (opts.detach) {
-      // `exec -d`: the process runs on under its own monitor; nobody waits.
+      // `exec -d`: the process runs on under its own monitor, which writes its exit file.
       launched.monitor.unref();
       (launched.monitor.stdio[4] as Readable).destroy();
-      return undefined;
+      return new ExecHandle(stateDir, execRecord, undefined);
     }
-    try {
-      const exit = await waitExit(launched.reports, launched.monitor, launched.stderr);
-      return { ...exit, oomKilled: false, id: opts.id };
-    } finally {
-      forwarding?.stop();
-      rmSync(join(this.state.dir(opts.id), `exec-${process.pid}.exit`), { force: true });
-    }
+    const exited = (async () => {
+      try {
+        return await waitExit(launched.reports, launched.monitor, launched.stderr);
+      } finally {
+        forwarding?.stop();
+        if (!opts.keep) forgetExec(stateDir, execId);
+      }
+    })();
+    return new ExecHandle(stateDir, execRecord, exited);
   }
 }
 
@@ -622,8 +655,12 @@ export interface ExecOptions {
   id: string; args: string[]; env?: string[]; cwd?: string; tty?: boolean;
   user?: { uid: number; gid: number; additionalGids?: number[] };
   stdio?: StdioEntry[];
-  /** `exec -d`: start it and return; nobody waits for it. */
+  /** `exec -d`: start it and return; its monitor alone sees it end. */
   detach?: boolean;
+  /** Keep the record of an attached exec after its end has been seen (a detached one's stays until the container's state goes). */
+  keep?: boolean;
+  /** The caller's own facts about the exec, kept in its record. */
+  annotations?: Record<string, string>;
 }
 
 export interface RunResult extends ExitInfo {

@@ -102,7 +102,7 @@ test('only the last 5 results are kept, and a success clears the streak', async 
   const { id } = await container({ Test: ['CMD-SHELL', 'test -e /tmp/ok'], Interval: S, Retries: 10 });
   for (let i = 0; i < 6; i++) ran(await runHealthcheck(engine, id, { force: true }));
   assert.equal(healthOf(engine, id)?.FailingStreak, 6);
-  await engine.runtime.exec({ id, args: ['touch', '/tmp/ok'], stdio: ['ignore', 'ignore', 'ignore'] });
+  await (await engine.runtime.exec({ id, args: ['touch', '/tmp/ok'], stdio: ['ignore', 'ignore', 'ignore'] })).wait();
   ran(await runHealthcheck(engine, id, { force: true }));
   const health = healthOf(engine, id)!;
   assert.equal(health.Status, 'healthy');

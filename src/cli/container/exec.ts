@@ -23,12 +23,14 @@ export function registerExec(parent: Command, ctx: CliContext): Command {
     .action(async (container: string, command: string[], opts: ExecFlags) => {
       if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw invalid('NotATerminal', 'the input device is not a TTY');
       const env = opts.env.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : undefined)).filter((e): e is string => e !== undefined);
-      const status = await asDaemon(() => ctx.engine().execInContainer(container, {
-        cmd: command, env, tty: opts.tty ?? false, detach: opts.detach ?? false,
+      const exec = await asDaemon(() => ctx.engine().execInContainer(container, {
+        cmd: command, env, tty: opts.tty ?? false, detach: opts.detach ?? false, openStdin: opts.interactive ?? false,
         ...(opts.user !== undefined ? { user: opts.user } : {}),
         ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}),
         stdio: opts.detach ? ['ignore', 'ignore', 'ignore'] : [opts.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       }));
-      if (status !== undefined && status !== 0) throw new ExitStatus(status);
+      if (opts.detach) return;
+      const { status } = await asDaemon(() => exec.wait());
+      if (status !== 0) throw new ExitStatus(status);
     });
 }

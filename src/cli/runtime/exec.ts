@@ -22,9 +22,10 @@ export function registerExec(cmd: Command, ctx: RuntimeContext): void {
     .passThroughOptions()
     .action(async (id: string, command: string[], opts: { tty?: boolean; env: string[]; cwd?: string; user?: string }) => {
       for (const e of opts.env) if (!e.includes('=')) throw invalid('InvalidEnv', `--env "${e}": expected KEY=VALUE`);
-      const result = await ctx.runtime().exec({
+      const exec = await ctx.runtime().exec({
         id, args: command, env: opts.env, cwd: opts.cwd, tty: opts.tty, user: opts.user ? parseUser(opts.user) : undefined,
       });
+      const result = await exec.wait();
       if (result.status !== 0) throw new ExitStatus(result.status);
     });
 }
