@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DB_FILE } from '../util/db.js';
+import { forgetExitClaim } from '../util/exit-claims.js';
 import { ExitStatus } from './exit.js';
 import type { CliContext } from './context.js';
 import { registerInternalHealthcheck } from './internal-healthcheck.js';
@@ -23,7 +24,10 @@ export function registerInternal(program: Command, ctx: CliContext): Command {
     .argument('<id>', 'container ID')
     .argument('[token]', 'the run it is about (each start has its own)')
     .action(async (id: string, token?: string) => {
-      await ctx.engine().containerExited(id, token);
+      const engine = ctx.engine();
+      await engine.containerExited(id, token);
+      // No one comes after the hook for its run: its claim goes.
+      if (token !== undefined) forgetExitClaim(engine.runRoot, id, token);
     });
   registerInternalHealthcheck(internal, ctx);
   return internal;

@@ -19,7 +19,8 @@ import { BerthError, systemError } from './errors.js';
 
 export type Database = BetterSqlite3.Database;
 
-export const DB_FILE = 'berth.db';
+export { DB_FILE } from './db-file.js';
+import { DB_FILE } from './db-file.js';
 
 // One connection per process per root: better-sqlite3 is synchronous, so a
 // second connection in the same process would only contend with the first.

@@ -40,8 +40,8 @@ export function registerRun(parent: Command, ctx: CliContext): Command {
       const info = await engine.container(created.id).catch(() => undefined);
       const status = end?.status ?? info?.state.ExitCode ?? 125;
       if (opts.rm) {
+        await engine.settleOwnExit(created.id);
         await engine.removeContainer(created.id, { force: true, volumes: true }).catch(() => {});
-        await engine.waitRemoved(created.id, 10_000);
       }
       if (status !== 0) throw new ExitStatus(status);
     });
