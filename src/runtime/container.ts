@@ -27,6 +27,7 @@ import {
   StateDir, type ContainerRecord, type Status, type ExitInfo, EXIT_FILE, START_FIFO,
   isAlive, processStartTime, guard, canStart, canKill, canDelete, canPause, canResume, parseExitLine,
 } from './state.js';
+import { withDefaultDeviceRules } from './defaults.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
 
@@ -166,7 +167,7 @@ export function planText(bundle: string, root = DEFAULT_RUNTIME_ROOT, id = '<id>
     { id, bundle, stateDir: join(root, id), withStartFifo: true, consoleSocket: spec.process?.terminal ? '<console socket>' : undefined },
     spec,
   );
-  return describePlan(plan.ops, { cgroup: cgroup?.describe(spec.linux?.resources), warnings: plan.warnings });
+  return describePlan(plan.ops, { cgroup: cgroup?.describe(withDefaultDeviceRules(spec.linux?.resources)), warnings: plan.warnings });
 }
 
 /** A line-oriented reader of the helper's report channel (fd 4). */
@@ -345,7 +346,7 @@ export class Runtime {
       const prepared = prepare({ ...opts, stateDir: dir });
       for (const w of prepared.plan.warnings) (opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${m}\n`)))(w);
       cgroup = prepared.cgroup!;
-      cgroup.create(prepared.spec.linux?.resources);
+      cgroup.create(withDefaultDeviceRules(prepared.spec.linux?.resources));
       channels.containerCreate.publish({ id: opts.id });
       const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
       const launched = await launch(prepared.plan.ops, stdio, opts.detach);

@@ -70,6 +70,15 @@ export const DEFAULT_DEVICE_CGROUP_RULES: readonly DeviceRule[] = [
   { allow: true, type: 'c', major: 136, minor: null, access: 'rwm' },
 ];
 
+/**
+ * A config's resources as the container's cgroup gets them: where the config
+ * has device rules, the default devices' rules come after them.
+ */
+export function withDefaultDeviceRules<R extends { devices?: readonly DeviceRule[] }>(resources: R | undefined): R | undefined {
+  if (!resources?.devices?.length) return resources;
+  return { ...resources, devices: [...resources.devices, ...DEFAULT_DEVICE_CGROUP_RULES] };
+}
+
 /** The device cgroup rules Docker applies: deny all, then allow the defaults. */
 export const DOCKER_DEFAULT_DEVICE_RULES: readonly DeviceRule[] = [
   { allow: false, access: 'rwm' },

@@ -9,8 +9,9 @@
 // - memory: memory.limit_in_bytes ≤ memory.memsw.limit_in_bytes must hold after
 //   every single write, so the order of the two depends on the current limit.
 //   memsw files exist only with swap accounting.
-// - devices: a rule list is applied as "deny everything", then each rule, then
-//   the default devices every container has, as runc does.
+// - devices: a rule list is applied as "deny everything" and then each rule,
+//   as runc does (the runtime appends the default devices' rules first:
+//   withDefaultDeviceRules in defaults.ts).
 // - freezer: FROZEN may read back as FREEZING for a while.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +28,6 @@ import {
   rangedOrUnset, type Limit,
 } from './values.js';
 import { mergeResources } from './merge.js';
-import { DEFAULT_DEVICE_CGROUP_RULES } from '../defaults.js';
 
 export interface V1Plan {
   writes: CgroupWrite[];
@@ -200,9 +200,6 @@ function planDevices(r: LinuxResources, writes: CgroupWrite[]): void {
   for (const [i, rule] of r.devices.entries()) {
     const field = `linux.resources.devices[${i}]`;
     writes.push(write('devices', rule.allow ? 'devices.allow' : 'devices.deny', deviceRule(field, rule), field));
-  }
-  for (const rule of DEFAULT_DEVICE_CGROUP_RULES) {
-    writes.push(write('devices', 'devices.allow', deviceRule('default devices', rule), 'default devices (runtime-spec: always allowed)'));
   }
 }
 
