@@ -473,7 +473,7 @@ static void reserve_low_fds(void)
 	}
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct berr err = BERR_INIT;
 	sigset_t mask, old_mask;
@@ -481,6 +481,10 @@ int main(void)
 	int sv[2];
 	long clone_at;
 
+	(void)argc;
+	/* Before anything else: from here on, what a container can reach of
+	 * this process is a sealed copy that is not dumpable (self.c). */
+	self_protect(argv);
 	/* A report reader that went away makes writes fail with EPIPE
 	 * rather than kill the monitor. */
 	old_pipe = signal(SIGPIPE, SIG_IGN);

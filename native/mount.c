@@ -258,6 +258,24 @@ int mnt_chroot(const char *root, struct berr *err)
 	return 0;
 }
 
+/*
+ * The container's working directory, checked to be inside its root: a cwd
+ * given as /proc/self/fd/N of an fd to a host directory would let the
+ * container's program walk the host (CVE-2024-21626). The kernel reports such
+ * a cwd as "(unreachable)/..." and getcwd() fails with ENOENT for it.
+ */
+int mnt_chdir(const char *path, struct berr *err)
+{
+	char cwd[PATH_MAX];
+
+	if (chdir(path) < 0)
+		return make_error(err, errno, "chdir %s", path);
+	if (!getcwd(cwd, sizeof cwd) && errno == ENOENT)
+		return make_error(err, ENOENT, "the working directory %s is outside "
+				  "the container's root", path);
+	return 0;
+}
+
 /* Hide a path: an empty read-only tmpfs over a directory, /dev/null over
  * anything else. */
 int mnt_mask_path(const char *path, struct berr *err)

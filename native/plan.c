@@ -515,7 +515,7 @@ static int run_child_op(const struct op *o, int sync, struct berr *err)
 	case OP_SECCOMP:
 		return seccomp_load(S(0), o->args[0].len, N(1), err);
 	case OP_CHDIR:
-		return chdir(S(0)) < 0 ? make_error(err, errno, "chdir %s", S(0)) : 0;
+		return mnt_chdir(S(0), err);
 	case OP_WAIT_START:
 		return wait_start(sync, err);
 	case OP_CLOSE_FROM:

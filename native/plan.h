@@ -165,6 +165,7 @@ int mnt_symlink_in_root(const char *root, const char *linkpath,
 			const char *target, struct berr *err);
 int mnt_pivot_root(const char *root, struct berr *err);
 int mnt_chroot(const char *root, struct berr *err);
+int mnt_chdir(const char *path, struct berr *err);
 int mnt_mask_path(const char *path, struct berr *err);
 int mnt_readonly_path(const char *path, struct berr *err);
 
@@ -190,6 +191,10 @@ bool term_make_raw(int fd);
 void term_restore(int fd);
 void term_copy_size(int from, int to);
 ssize_t term_copy(int from, int to);
+
+/* self.c: run from a sealed copy of the helper, not dumpable; returns
+ * only from that copy (else it execs it, or ends with 125) */
+void self_protect(char **argv);
 
 /* process.c: the process's own attributes, and exec */
 int proc_setrlimit(uint64_t resource, uint64_t soft, uint64_t hard,

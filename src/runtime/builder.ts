@@ -232,6 +232,11 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   const inheritable = capSet('inheritable') & ~withheld;
   const ambient = capSet('ambient') & ~withheld;
 
+  // Only the intended stdio crosses into the container: close everything else
+  // before the cwd is chosen (a leaked host directory fd would make
+  // /proc/self/fd/N a way out, CVE-2024-21626) and before the seccomp filter,
+  // which may deny close_range itself.
+  ops.push({ op: 'closeFrom', fd: 3 });
   if (proc.noNewPrivileges) ops.push({ op: 'noNewPrivs' });
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it while
   // the process still has it. With no_new_privs, load it as late as possible
@@ -245,7 +250,6 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   ops.push({ op: 'chdir', path: proc.cwd });
   ops.push({ op: 'capset', effective, permitted, inheritable });
   if (ambient) ops.push({ op: 'ambient', raise: ambient });
-  ops.push({ op: 'closeFrom', fd: 3 });
   ops.push({ op: 'waitStart' });
   if (ctx.seccomp && proc.noNewPrivileges) ops.push({ op: 'seccomp', ...ctx.seccomp });
   ops.push({ op: 'exec', file: proc.args[0]!, argv: proc.args, env: proc.env ?? [] });

@@ -4,9 +4,9 @@
 // lines, exit status, the container's output, files and /proc. Needs root.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import {
-  chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync,
+  chmodSync, closeSync, constants as fsConstants, existsSync, openSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync,
   rmSync, rmdirSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -58,8 +58,10 @@ interface Helper {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function startHelper(ops: PlanOp[], stdin: 'ignore' | 'pipe' = 'ignore', extraFd = false): Helper {
-  const proc = spawn(HELPER, [], { stdio: [stdin, 'pipe', 'pipe', 'pipe', 'pipe', ...(extraFd ? ['pipe' as const] : [])], env: { ...process.env, [MARK]: '1' } });
+/** extraFd: a pipe, or the given fd, as the helper's fd 5. */
+function startHelper(ops: PlanOp[], stdin: 'ignore' | 'pipe' = 'ignore', extraFd: boolean | number = false): Helper {
+  const extra = typeof extraFd === 'number' ? [extraFd] : extraFd ? ['pipe' as const] : [];
+  const proc = spawn(HELPER, [], { stdio: [stdin, 'pipe', 'pipe', 'pipe', 'pipe', ...extra], env: { ...process.env, [MARK]: '1' } });
   if (proc.pid) seenPids.add(proc.pid);
   (proc.stdio[3] as Writable).end(encodePlan(ops));
   let out = '';
@@ -110,7 +112,7 @@ function startHelper(ops: PlanOp[], stdin: 'ignore' | 'pipe' = 'ignore', extraFd
   };
 }
 
-async function run(ops: PlanOp[], extraFd = false) {
+async function run(ops: PlanOp[], extraFd: boolean | number = false) {
   const h = startHelper(ops, 'ignore', extraFd);
   const { code } = await h.done;
   return { code, reports: h.reports, stdout: h.stdout(), stderr: h.stderr() };
@@ -173,7 +175,9 @@ function helperProcesses(): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
-      if (readlinkSync(`/proc/${name}/exe`) !== HELPER) continue;
+      // The helper runs from a sealed copy of itself (native/self.c).
+      const exe = readlinkSync(`/proc/${name}/exe`);
+      if (exe !== HELPER && !exe.startsWith('/memfd:berth-helper')) continue;
       if (readFileSync(`/proc/${name}/environ`, 'latin1').split('\0').includes(`${MARK}=1`)) pids.push(Number(name));
     } catch { /* gone, or a kernel thread */ }
   }
@@ -646,6 +650,71 @@ sys.stdout.write(msg.decode() + "|" + out.decode())
     r = await run(containerPlan({ argv: list, afterStart: [{ op: 'closeFrom', fd: 3 }] }), true);
     assert.equal(r.stdout, '0\n1\n2\n3\n', r.stderr + r.reports.join('|'));
     assert.deepEqual(r.reports.slice(1), ['started', 'exited 0']);
+  });
+
+  test('CHDIR refuses a working directory outside the root (a host directory fd, CVE-2024-21626)', async () => {
+    const hostDir = openSync(work, 'r');
+    try {
+      const ops = containerPlan({ argv: ['/bin/ls'], afterPivot: [{ op: 'chdir', path: '/proc/self/fd/5' }] });
+      const r = await run(ops, hostDir);
+      assert.equal(r.code, 125, r.stdout);
+      assert.equal(r.stdout, '');
+      assert.match(r.reports.at(-1)!, new RegExp(`^error ${stepOf(ops, (o) => o.op === 'chdir')} 2 CHDIR the working directory /proc/self/fd/5 is outside the container's root$`));
+    } finally {
+      closeSync(hostDir);
+    }
+  });
+
+  test('the helper runs from a sealed copy of itself, not from its file on the host', async () => {
+    // Held at WAIT_START: the child still runs the helper's image.
+    const h = startHelper(containerPlan({ argv: ['/bin/true'], monitor: [{ op: 'monitorStartFifo', path: join(work, 'sealed-fifo') }] }));
+    const pid = Number((await h.waitFor(/^created (\d+)$/))[1]);
+    for (const p of [h.proc.pid!, pid]) {
+      assert.match(readlinkSync(`/proc/${p}/exe`), /^\/memfd:berth-helper \(deleted\)$/);
+      assert.equal(readFileSync(`/proc/${p}/comm`, 'utf8'), 'berth-helper\n');
+      // Not writable, even by root: the copy is sealed.
+      assert.throws(() => writeFileSync(`/proc/${p}/exe`, 'x', { flag: 'a' }), /EPERM|ETXTBSY/);
+    }
+    h.proc.kill('SIGKILL');
+    process.kill(pid, 'SIGKILL');
+    await h.done;
+  });
+
+  test('the helper is not dumpable before it touches any namespace', async () => {
+    // The child drops every capability, then blocks opening the FIFO it is
+    // told to join as a namespace. A process with the same uid and more
+    // capabilities, but not CAP_SYS_PTRACE, may open /proc/PID/exe of a
+    // dumpable process, and of no other.
+    const fifo = join(work, 'ns-fifo');
+    execFileSync('mkfifo', [fifo]);
+    const h = startHelper([
+      { op: 'clone', flags: 0, why: 'no new namespace' },
+      { op: 'capset', effective: 0n, permitted: 0n, inheritable: 0n },
+      { op: 'setns', path: fifo, nstype: CLONE_NEWUTS, why: 'blocks in open until the test writes' },
+      { op: 'waitStart' },
+      { op: 'exec', file: '/bin/true', argv: ['true'], env: ENV },
+    ]);
+    const children = `/proc/${h.proc.pid}/task/${h.proc.pid}/children`;
+    let child = 0;
+    assert.ok(await settle(() => {
+      child = Number(readFileSync(children, 'utf8').trim().split(' ')[0] || 0);
+      return child > 0 && /^CapPrm:\s+0+$/m.test(readFileSync(`/proc/${child}/status`, 'utf8'));
+    }), 'the child never dropped its capabilities');
+    seenPids.add(child);
+    const observe = (pid: number) => spawnSync('setpriv', ['--bounding-set', '-sys_ptrace', 'readlink', '-v', `/proc/${pid}/exe`], { encoding: 'utf8' });
+    const observer = observe(child);
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK)); // let it go on
+    // The same observer does see a dumpable process in the same position.
+    const dumpable = spawn('setpriv', ['--bounding-set', '-all', 'sleep', '30'], { stdio: 'ignore' });
+    seenPids.add(dumpable.pid!);
+    assert.ok(await settle(() => readlinkSync(`/proc/${dumpable.pid}/exe`).endsWith('/sleep')));
+    const control = observe(dumpable.pid!);
+    dumpable.kill('SIGKILL');
+    assert.equal(control.status, 0, `the observer cannot see a dumpable process: ${control.stderr}`);
+    assert.notEqual(observer.status, 0, `the helper's child was dumpable: ${observer.stdout}`);
+    assert.match(observer.stderr, /Permission denied/);
+    assert.equal((await h.done).code, 125);
+    assert.match(h.reports.at(-1)!, /^error 2 \d+ SETNS /);
   });
 
   test('the monitor of a running container stays under 1 MiB resident', async (t) => {

@@ -294,3 +294,12 @@ test("a device whose mknod is denied is the host's node bound in its place, as r
   assert.equal(r.status, 0, r.err);
   assert.deepEqual(r.out.trim().split('\n'), ['node', '1']);
 });
+
+test('a seccomp profile that denies close_range still starts: fds are closed before the filter is loaded', async () => {
+  const r = await sh('echo started; cat /proc/self/status | grep ^Seccomp:', (s) => {
+    s.process!.noNewPrivileges = false;
+    for (const rule of s.linux!.seccomp!.syscalls ?? []) rule.names = rule.names.filter((name) => name !== 'close_range');
+  });
+  assert.equal(r.status, 0, r.err);
+  assert.equal(r.out, 'started\nSeccomp:\t2\n');
+});
