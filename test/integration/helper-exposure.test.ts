@@ -94,7 +94,7 @@ function assertHeld(lines: string[], scenario: string): string {
 }
 
 const exec = async () => {
-  const r = await runtime.exec({ id: WATCHER, args: ['/selfexe'], stdio: ['ignore', 'ignore', 'ignore'] });
+  const r = await (await runtime.exec({ id: WATCHER, args: ['/selfexe'], stdio: ['ignore', 'ignore', 'ignore'] })).wait();
   // The helper run as the container's program has no plan to read.
   assert.equal(r.status, 125);
 };
@@ -175,7 +175,7 @@ describe('the helper out of a container\'s reach', { timeout: 600_000 }, () => {
     const seen: string[][] = [];
     for (const start of [
       (out: number) => runtime.run({ id: `exposure-fds-${process.pid}`, bundle: fdBundle, stdio: ['ignore', out, 'ignore'], forwardSignals: false, warn: () => {} }),
-      (out: number) => runtime.exec({ id: WATCHER, args: list, stdio: ['ignore', out, 'ignore'] }),
+      async (out: number) => (await runtime.exec({ id: WATCHER, args: list, stdio: ['ignore', out, 'ignore'] })).wait(),
     ]) {
       const out = openSync(listing, 'w');
       try {
