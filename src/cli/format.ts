@@ -1,7 +1,6 @@
-// Output as Docker prints it: aligned tables, `--format` Go templates (the
-// common subset: {{.Field}}, {{json .}}, `table` prefix, \t), human sizes
-// and "2 hours ago".
-import { invalid } from '../util/errors.js';
+// Output as Docker prints it: aligned tables, `--format` Go templates
+// (go-template.ts), human sizes and "2 hours ago".
+import { parseGoTemplate } from './go-template.js';
 
 export type Row = Record<string, string>;
 
@@ -55,70 +54,58 @@ export function ago(iso: string | undefined, now = Date.now()): string {
   return `${humanDuration(now - t)} ago`;
 }
 
-/** Render rows with a header, columns separated by three spaces, as Docker's tabwriter. */
-export function table(headers: string[], rows: string[][]): string {
-  const all = [headers, ...rows];
-  const widths = headers.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
-}
-
 /**
- * A --format template. `{{.Name}}` takes a field of the row (raw data, so
- * `{{json .}}` prints every field); `table` prints a header row made of the
- * field names in Docker's column spelling.
+ * Columns as Docker's tabwriter sets them (minimum width 10, padding 3):
+ * every cell but a line's last is padded.
  */
-export function renderTemplate(template: string, rows: Row[], headers: Record<string, string>, raw?: unknown[]): string {
-  let body = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  const isTable = /^table\s*/.test(body);
-  if (isTable) body = body.replace(/^table\s*/, '');
-  const render = (row: Row, i: number) => body.replace(/\{\{\s*(json\s+)?\.([A-Za-z0-9_]*)\s*\}\}/g, (whole, json: string | undefined, field: string) => {
-    if (json !== undefined) return JSON.stringify(field === '' ? (raw?.[i] ?? row) : row[field]);
-    if (field === '') return JSON.stringify(row);
-    if (!(field in row)) throw invalid('InvalidFormat', `template: ${whole}: can't evaluate field ${field} (fields: ${Object.keys(row).join(', ')})`);
-    return row[field]!;
-  });
-  const unknown = /\{\{(?!\s*(json\s+)?\.[A-Za-z0-9_]*\s*\}\})[^}]*\}\}/.exec(body);
-  if (unknown) throw invalid('InvalidFormat', `template: unsupported action ${unknown[0]} (supported: {{.Field}}, {{json .}}, {{json .Field}}, table)`);
-  const lines = rows.map(render);
-  if (!isTable) return lines.map((l) => `${l}\n`).join('');
-  const headerLine = body.replace(/\{\{\s*(?:json\s+)?\.([A-Za-z0-9_]*)\s*\}\}/g, (_w, field: string) => headers[field] ?? field.toUpperCase());
-  const cells = [headerLine, ...lines].map((l) => l.split('\t'));
-  const columns = Math.max(...cells.map((c) => c.length));
-  const widths = Array.from({ length: columns }, (_, i) => Math.max(...cells.map((c) => (c[i] ?? '').length)));
-  return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+function alignColumns(lines: string[][]): string {
+  const columns = Math.max(...lines.map((c) => c.length));
+  const widths = Array.from({ length: columns }, (_, i) => Math.max(...lines.map((c) => (i < c.length - 1 ? c[i]!.length + 3 : 0)), 10));
+  return lines.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]!))).join('').trimEnd()).join('\n') + '\n';
 }
 
-/** Go's fmt %v of a value, as `docker inspect -f` prints a field. */
-function goValue(v: unknown): string {
-  if (v === null || v === undefined) return '<no value>';
-  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
-  if (typeof v === 'object') return `map[${Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => `${k}:${goValue(x)}`).join(' ')}]`;
-  return String(v);
+/** Render rows with a header, as Docker's default table output. */
+export function table(headers: string[], rows: string[][]): string {
+  return alignColumns([headers, ...rows]);
 }
 
-function lookup(value: unknown, path: string): unknown {
-  let v = value;
-  for (const part of path.split('.').filter(Boolean)) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<string, unknown>)[part];
-  }
-  return v;
+/** Docker's --format text: `\t` and `\n` typed as two characters mean tab and newline; a leading `table` asks for a header. */
+function preFormat(template: string): { body: string; isTable: boolean } {
+  const isTable = template.startsWith('table');
+  const body = (isTable ? template.slice('table'.length) : template).trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  return { body, isTable };
+}
+
+/** Labels the way Docker's list rows offer them: `{{.Labels}}` as k=v,… and `{{.Label "k"}}`. */
+function withLabelMethod(row: Row): Row & { Label: (name: unknown) => string } {
+  const labels = new Map((row.Labels ?? '').split(',').filter(Boolean).map((kv) => {
+    const eq = kv.indexOf('=');
+    return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+  }));
+  return Object.defineProperty({ ...row }, 'Label', { value: (name: unknown) => labels.get(String(name)) ?? '', enumerable: false }) as Row & { Label: (name: unknown) => string };
 }
 
 /**
- * `inspect -f` over whole objects: `{{.State.Status}}`, `{{json .Config}}`,
- * `{{index .Config.Labels "key"}}`, literal text and `\n`/`\t` around them —
- * the subset of Go templates that scripts use with inspect.
+ * A --format template over list rows (Go's text/template with Docker's
+ * functions). Rows are Docker's structs: a field they lack is an error.
+ * `table` prints a header row made of the fields' column names.
+ */
+export function renderTemplate(template: string, rows: Row[], headers: Record<string, string>): string {
+  const { body, isTable } = preFormat(template);
+  const compiled = parseGoTemplate(body, { missingField: 'error' });
+  const lines = rows.map((row) => compiled.execute(withLabelMethod(row)));
+  if (!isTable) return lines.map((l) => `${l}\n`).join('');
+  const fields = new Set([...Object.keys(headers), ...rows.flatMap((r) => Object.keys(r))]);
+  const headerRow = Object.fromEntries([...fields].map((f) => [f, headers[f] ?? f.toUpperCase()]));
+  const header = parseGoTemplate(body, { missingField: 'error' }).execute(Object.defineProperty(headerRow, 'Label', { value: () => 'LABEL', enumerable: false }));
+  return alignColumns([header, ...lines].join('\n').split('\n').map((l) => l.split('\t')));
+}
+
+/**
+ * `inspect -f` over whole documents: Go's templates over Docker's JSON,
+ * where a missing key prints `<no value>` as Docker's map fallback does.
  */
 export function renderObject(template: string, value: unknown): string {
   const body = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
-  return body.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, action: string) => {
-    let m = /^json\s+\.([A-Za-z0-9_.]*)$/.exec(action);
-    if (m) return JSON.stringify(lookup(value, m[1]!) ?? null);
-    m = /^index\s+\.([A-Za-z0-9_.]*)\s+"([^"]*)"$/.exec(action);
-    if (m) return goValue(lookup(lookup(value, m[1]!), m[2]!));
-    m = /^\.([A-Za-z0-9_.]*)$/.exec(action);
-    if (m) return goValue(lookup(value, m[1]!));
-    throw invalid('InvalidFormat', `template: unsupported action ${whole} (supported: {{.Field.Sub}}, {{json .Field}}, {{index .Field "key"}})`);
-  }) + '\n';
+  return `${parseGoTemplate(body, { missingField: 'zero' }).execute(value)}\n`;
 }

@@ -4,6 +4,7 @@
 // HTTP status of the API, in one table. A BugError is a broken invariant.
 
 export type ErrorKind =
+  | 'usage'          // the command line asks for what cannot be (a bad --format): the client's fault, exit 1 as Docker's CLI
   | 'invalid'        // input is malformed (bundle, flag, reference)
   | 'notFound'       // the named thing does not exist
   | 'conflict'       // it exists, but its state forbids the operation
@@ -12,6 +13,7 @@ export type ErrorKind =
   | 'system';        // the kernel or the host refused
 
 const EXIT_STATUS: Record<ErrorKind, number> = {
+  usage: 1,
   invalid: 125,
   notFound: 125,
   conflict: 125,

@@ -25,7 +25,7 @@ test('volume create, ls, inspect: names, labels, filters, formats', () => {
   assert.equal(ok('volume', 'create', 'alpha'), 'alpha\n', 'creating an existing volume returns it');
   const random = ok('volume', 'create', '-l', 'k=v', '--label', 'flag').trim();
   assert.match(random, /^[0-9a-f]{64}$/);
-  assert.equal(ok('volume', 'ls'), `DRIVER   VOLUME NAME\nlocal    ${[random, 'alpha'].sort().join('\nlocal    ')}\n`);
+  assert.equal(ok('volume', 'ls'), `DRIVER    VOLUME NAME\nlocal     ${[random, 'alpha'].sort().join('\nlocal     ')}\n`);
   assert.equal(ok('volume', 'ls', '-q', '--filter', 'label=k=v', '--filter', 'label=flag'), `${random}\n`);
   assert.equal(ok('volume', 'ls', '--format', 'table {{.Name}}\\t{{.Driver}}', '--filter', 'name=^al'), 'VOLUME NAME   DRIVER\nalpha         local\n');
   assert.equal(ok('volume', 'inspect', '-f', '{{.Name}} {{.Mountpoint}} {{json .Labels}} {{json .Options}}', random, 'alpha'),

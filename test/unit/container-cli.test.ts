@@ -57,6 +57,8 @@ test('inspect -f: fields, nested fields, json, index, and Go\'s printing of maps
   assert.equal(renderObject('{{json .State}}', c), '{"Running":true,"Pid":42}\n');
   assert.equal(renderObject('{{index .Config.Labels "a"}}', c), 'b\n');
   assert.equal(renderObject('{{.Config.Env}} {{.Config.Labels}}', c), '[A=1 B=2] map[a:b]\n');
-  assert.equal(renderObject('{{.Nothing}}', c), '<no value>\n');
-  assert.throws(() => renderObject('{{range .Config.Env}}{{.}}{{end}}', c), /unsupported action/);
+  // Go prints a nil value as <nil> and a key the map lacks as <no value>.
+  assert.equal(renderObject('{{.Nothing}}', c), '<nil>\n');
+  assert.equal(renderObject('{{.Missing}}', c), '<no value>\n');
+  assert.equal(renderObject('{{range .Config.Env}}{{.}};{{end}}', c), 'A=1;B=2;\n');
 });

@@ -5,7 +5,7 @@ import type { Image } from '../../image/images.js';
 import type { Engine } from '../../engine/engine.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
-import { renderTemplate } from '../format.js';
+import { renderObject } from '../format.js';
 
 /** The Docker Engine API's image inspect object (the fields berth knows). */
 export function imageInspect(engine: Engine, image: Image): Record<string, unknown> {
@@ -48,8 +48,7 @@ export function registerImageInspect(parent: Command, ctx: CliContext): Command 
         }
       }
       if (opts.format) {
-        const rows = found.map((f) => Object.fromEntries(Object.entries(f).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
-        process.stdout.write(renderTemplate(opts.format, rows, {}, found));
+        process.stdout.write(found.map((f) => renderObject(opts.format!, f)).join(''));
       } else {
         process.stdout.write(JSON.stringify(found, null, 4) + '\n');
       }
