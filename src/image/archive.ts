@@ -55,6 +55,7 @@ import tar from 'tar-stream';
 import { z } from 'zod';
 import { BerthError, errnoCode, invalid, notFound, systemError } from '../util/errors.js';
 import { debug } from '../util/debug.js';
+import { escapeControls } from '../util/terminal-text.js';
 import { Hasher, hexOf, sha256, type Digest } from './digest.js';
 import {
   MediaType, CONFIG_MEDIA_TYPES, configPlatform, hostPlatform, isLayerMediaType, layerCompression,
@@ -340,7 +341,7 @@ class TarWriter {
 
 /** A regular file of the archive, spooled to disk. */
 interface Spooled {
-  /** The entry's name in the archive (for messages). */
+  /** The entry's name in the archive, controls escaped (for messages only). */
   name: string;
   file: string;
   size: number;
@@ -389,17 +390,17 @@ class ArchiveContents {
 
 /** An archive entry's name as a relative path inside the archive, or refused. */
 function entryPath(name: string): string {
-  if (name.startsWith('/')) throw invalid('InvalidArchive', `archive entry "${name}" refused: its path is absolute`);
+  if (name.startsWith('/')) throw invalid('InvalidArchive', `archive entry "${escapeControls(name)}" refused: its path is absolute`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw invalid('InvalidArchive', `archive entry "${name}" refused: its path contains ".." (path traversal)`);
+  if (parts.includes('..')) throw invalid('InvalidArchive', `archive entry "${escapeControls(name)}" refused: its path contains ".." (path traversal)`);
   return parts.join('/');
 }
 
 /** A path named inside the archive (a link target, a manifest.json path), relative to `base`; refused if it leaves the archive. */
 function joinInside(base: string, rel: string, what: string): string {
-  if (rel.startsWith('/')) throw invalid('InvalidArchive', `${what}: "${rel}" is an absolute path`);
+  if (rel.startsWith('/')) throw invalid('InvalidArchive', `${what}: "${escapeControls(rel)}" is an absolute path`);
   const joined = posix.normalize(posix.join(base === '' ? '.' : base, rel));
-  if (joined === '..' || joined.startsWith('../')) throw invalid('InvalidArchive', `${what}: "${rel}" points outside the archive (path traversal)`);
+  if (joined === '..' || joined.startsWith('../')) throw invalid('InvalidArchive', `${what}: "${escapeControls(rel)}" points outside the archive (path traversal)`);
   return joined === '.' ? '' : joined.replace(/\/$/, '');
 }
 
@@ -539,20 +540,20 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
           } finally {
             await fh.close();
           }
-          contents.files.set(name, { name, file, size, digest: `sha256:${hash.digest('hex')}` });
+          contents.files.set(name, { name: escapeControls(name), file, size, digest: `sha256:${hash.digest('hex')}` });
           contents.links.delete(name);
           break;
         }
         case 'symlink': {
           entry.resume();
-          const target = joinInside(posix.dirname(name), header.linkname ?? '', `archive entry "${header.name}" (symbolic link)`);
+          const target = joinInside(posix.dirname(name), header.linkname ?? '', `archive entry "${escapeControls(header.name)}" (symbolic link)`);
           contents.links.set(name, target);
           contents.files.delete(name);
           break;
         }
         case 'link': {
           entry.resume();
-          contents.links.set(name, joinInside('', header.linkname ?? '', `archive entry "${header.name}" (hard link)`));
+          contents.links.set(name, joinInside('', header.linkname ?? '', `archive entry "${escapeControls(header.name)}" (hard link)`));
           contents.files.delete(name);
           break;
         }
@@ -566,7 +567,7 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
     input.destroy();
     source.destroy();
     if (err instanceof BerthError) throw err;
-    const where = current === '' ? '' : ` (at entry "${current}")`;
+    const where = current === '' ? '' : ` (at entry "${escapeControls(current)}")`;
     throw invalid('InvalidArchive', `load: not a valid tar archive${where}: ${(err as Error).message}`);
   }
   debug('load: %d files spooled', contents.files.size);
@@ -576,7 +577,7 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
 /** The entry at `path` (named by `field`), which must be there. */
 function requireEntry(contents: ArchiveContents, path: string, field: string): Spooled {
   const found = contents.get(path);
-  if (!found) throw invalid('InvalidArchive', `${field}: archive entry "${path}" is missing`);
+  if (!found) throw invalid('InvalidArchive', `${escapeControls(field)}: archive entry "${escapeControls(path)}" is missing`);
   return found;
 }
 

@@ -19,6 +19,7 @@ import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { BerthError, invalid } from '../../util/errors.js';
 import { debug } from '../../util/debug.js';
+import { escapeControls } from '../../util/terminal-text.js';
 import { Authenticator, parseWwwAuthenticate, repositoryScope, unauthorized } from './auth.js';
 import { checkReference, checkRepository, displayName, normalizeRegistry, registryBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, RegistryError, drain, parseErrors, readBody, responseError, send, unreachable } from './http.js';
@@ -356,7 +357,7 @@ export class RegistryClient {
           registry: this.registry, repository: c.repository, hadCredentials: this.auth.credentials() !== undefined,
           insufficientScope: bearerError === 'insufficient_scope' ? (bearer?.params.scope ?? '') : undefined,
           tokenRefused: sentToken && bearerError !== undefined && bearerError !== 'insufficient_scope' ? bearerError : undefined,
-          said: parseErrors(errBody).map((e) => e.message || e.code).join('; ') || undefined,
+          said: escapeControls(parseErrors(errBody).map((e) => e.message || e.code).join('; ')) || undefined,
         });
       }
       if (c.expect.includes(status)) return res;

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../../util/errors.js';
+import { escapeControls } from '../../util/terminal-text.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -154,10 +155,11 @@ function codeFor(status: number, errors: RegistryErrorDetail[]): string {
 
 /** `MANIFEST_UNKNOWN: manifest unknown; ...` or the bare HTTP status. */
 function said(status: number, statusText: string | undefined, errors: RegistryErrorDetail[], body: Buffer): string {
-  if (errors.length > 0) return errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  // The registry's words go into one line of our message, controls and line breaks escaped.
+  if (errors.length > 0) return escapeControls(errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; '));
   const text = body.toString('utf8').trim().replace(/\s+/g, ' ');
   const short = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return `HTTP ${status}${statusText ? ` ${statusText}` : ''}${short && !short.startsWith('<') ? `: ${short}` : ''}`;
+  return escapeControls(`HTTP ${status}${statusText ? ` ${statusText}` : ''}${short && !short.startsWith('<') ? `: ${short}` : ''}`);
 }
 
 /**
