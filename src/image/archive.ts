@@ -47,7 +47,7 @@
 // with the gzip or zstd layer media type.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -64,6 +64,7 @@ import {
 import type { ChainId } from './layers.js';
 import { detectCompression, decompressor, type Compression } from './compression.js';
 import { familiarString, formatReference, nameOf, parseReference, type Reference } from './reference.js';
+import { checkSize, type MetadataKind } from './limits.js';
 import type { Image, ImageLayer, ImageStore } from './images.js';
 import type { ImageStores } from './pull.js';
 
@@ -89,8 +90,6 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 const IMAGE_NAME = 'io.containerd.image.name';
 const BLOBS = 'blobs/sha256';
 const EPOCH = new Date(0);
-/** manifest.json, index.json, configs: read whole, so bounded. */
-const MAX_JSON = 64 << 20;
 /** Symlinks followed inside an archive before giving up (a loop). */
 const MAX_LINKS = 40;
 
@@ -581,13 +580,14 @@ function requireEntry(contents: ArchiveContents, path: string, field: string): S
   return found;
 }
 
-async function readSmall(entry: Spooled): Promise<Buffer> {
-  if (entry.size > MAX_JSON) throw invalid('InvalidArchive', `archive entry "${entry.name}": ${entry.size} bytes is too large for a JSON document`);
-  return readFile(entry.file);
+/** A JSON document of the archive (manifest.json, a manifest, a config), read whole: refused by its size (limits.ts) before it is read. */
+function readMetadata(entry: Spooled, kind: MetadataKind): Buffer {
+  checkSize(kind, `archive entry "${entry.name}"`, entry.size);
+  return readFileSync(entry.file);
 }
 
 async function readJsonEntry(entry: Spooled): Promise<unknown> {
-  const bytes = await readSmall(entry);
+  const bytes = readMetadata(entry, 'archiveJson');
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
@@ -640,7 +640,8 @@ async function planDockerArchive(contents: ArchiveContents): Promise<PlannedImag
     if (claimed !== undefined && claimed !== configSource.digest) {
       throw invalid('DigestMismatch', `archive entry "${configSource.name}" (${field}.Config): content has digest ${configSource.digest}, its name says ${claimed}`);
     }
-    const config = naming(configSource, () => parseImageConfig(readSmallSync(configSource)));
+    const configBytes = readMetadata(configSource, 'config');
+    const config = naming(configSource, () => parseImageConfig(configBytes));
     const diffIds = config.rootfs.diff_ids as Digest[];
     if (diffIds.length !== item.Layers.length) {
       throw invalid('InvalidArchive', `${field}: Layers lists ${item.Layers.length} layers, the config ${configSource.name} has ${diffIds.length} diff_ids`);
@@ -696,24 +697,18 @@ async function planDockerArchive(contents: ArchiveContents): Promise<PlannedImag
   return plan;
 }
 
-/** A JSON document of the archive (a config, a manifest), bounded; errors are named by the caller. */
-function readSmallSync(entry: Spooled): Buffer {
-  if (entry.size > MAX_JSON) throw invalid('InvalidArchive', `${entry.size} bytes is too large for a JSON document`);
-  return readFileSync(entry.file);
-}
-
 /** The manifests a docker-archive's index.json lists (Docker 25+ writes them), for reuse; none if it has none or they do not verify. */
 async function ociManifestsOf(contents: ArchiveContents): Promise<{ bytes: Buffer; mediaType: string; manifest: ImageManifest }[]> {
   const indexEntry = contents.get('index.json');
   if (!indexEntry) return [];
   const out: { bytes: Buffer; mediaType: string; manifest: ImageManifest }[] = [];
   try {
-    const parsed = parseManifest(await readSmall(indexEntry));
+    const parsed = parseManifest(readMetadata(indexEntry, 'manifest'));
     if (parsed.kind !== 'index') return [];
     for (const d of parsed.index.manifests) {
       const blob = contents.get(blobPath(d.digest as Digest));
       if (!blob || blob.digest !== d.digest || blob.size !== d.size) continue;
-      const bytes = await readSmall(blob);
+      const bytes = readMetadata(blob, 'manifest');
       const m = parseManifest(bytes, d.mediaType);
       if (m.kind === 'manifest') out.push({ bytes, mediaType: m.mediaType, manifest: m.manifest });
     }
@@ -744,7 +739,8 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
     throw invalid('InvalidArchive', `archive entry "oci-layout": imageLayoutVersion "${layout.imageLayoutVersion}" is not supported (berth reads 1.x)`);
   }
   const indexEntry = contents.get('index.json')!;
-  const parsedIndex = naming(indexEntry, () => parseManifest(readSmallSync(indexEntry)));
+  const indexBytes = readMetadata(indexEntry, 'manifest');
+  const parsedIndex = naming(indexEntry, () => parseManifest(indexBytes));
   if (parsedIndex.kind !== 'index') throw invalid('InvalidArchive', 'archive entry "index.json": is a manifest, not an image index');
   const byDigest = new Map<Digest, PlannedImage>();
   const plan: PlannedImage[] = [];
@@ -752,13 +748,15 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
     const field = `index.json manifests[${i}]`;
     let descriptor = top;
     let source = blobOf(contents, descriptor, field);
-    let parsed = naming(source, () => parseManifest(readSmallSync(source), descriptor.mediaType));
+    let manifestBytes = readMetadata(source, 'manifest');
+    let parsed = naming(source, () => parseManifest(manifestBytes, descriptor.mediaType));
     if (parsed.kind === 'index') {
       // A multi-platform image: the manifest for this host, as pull chooses it.
       const nested = parsed.index;
       descriptor = naming(source, () => selectPlatform(nested, hostPlatform()));
       source = blobOf(contents, descriptor, `${field} → ${descriptor.digest}`);
-      parsed = naming(source, () => parseManifest(readSmallSync(source), descriptor.mediaType));
+      manifestBytes = readMetadata(source, 'manifest');
+      parsed = naming(source, () => parseManifest(manifestBytes, descriptor.mediaType));
       if (parsed.kind !== 'manifest') throw invalid('InvalidArchive', `archive entry "${source.name}": a nested image index is not supported`);
     }
     const tags = namesOf(top, field);
@@ -773,7 +771,8 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
       throw invalid('UnsupportedManifest', `archive entry "${source.name}" (${field}): not an image (config media type "${manifest.config.mediaType}")`);
     }
     const configSource = blobOf(contents, manifest.config, `${source.name} config`);
-    const config = naming(configSource, () => parseImageConfig(readSmallSync(configSource)));
+    const configBytes = readMetadata(configSource, 'config');
+    const config = naming(configSource, () => parseImageConfig(configBytes));
     const diffIds = config.rootfs.diff_ids as Digest[];
     if (diffIds.length !== manifest.layers.length) {
       throw invalid('InvalidArchive', `archive entry "${source.name}": the manifest lists ${manifest.layers.length} layers, its config ${configSource.name} has ${diffIds.length} diff_ids`);
@@ -788,7 +787,7 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
       return { digest: blob.digest, mediaType: l.mediaType, size: blob.size, diffId: diffIds[j]!, source: blob };
     });
     const image: PlannedImage = {
-      label, manifestBytes: await readSmall(source), manifestDigest, manifestMediaType: parsed.mediaType,
+      label, manifestBytes, manifestDigest, manifestMediaType: parsed.mediaType,
       config, configDigest: configSource.digest, configSource, layers, tags,
     };
     byDigest.set(manifestDigest, image);

@@ -6,6 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { invalid } from '../util/errors.js';
+import { checkSize } from './limits.js';
 import type { ContentStore } from './content-store.js';
 import { chainIdsOf, type LayerStore, type ChainId } from './layers.js';
 import type { ImageStore, Image, ImageLayer } from './images.js';
@@ -80,8 +81,10 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   };
 
   // The config is small: held in memory and stored with the manifest at the
-  // end, so a pull that fails leaves neither behind.
+  // end, so a pull that fails leaves neither behind. Small is checked before a
+  // byte of it is fetched: its descriptor's size, which the bytes must match.
   const configDigest = manifest.config.digest as Digest;
+  checkSize('config', `${familiarString(ref)}: the image config ${configDigest}`, manifest.config.size);
   const configBytes = stores.content.has(configDigest) ? stores.content.read(configDigest) : await readVerified(client, ref, configDigest, manifest.config.size);
   const config = parseImageConfig(configBytes);
   const diffIds = config.rootfs.diff_ids as Digest[];

@@ -91,12 +91,18 @@ export function send(req: HttpRequest): Promise<http.IncomingMessage> {
   });
 }
 
-/** Read a whole (small) body; refuses one larger than limit bytes. */
-export async function readBody(res: http.IncomingMessage, limit: number, what: string): Promise<Buffer> {
+/**
+ * Read a whole (small) body; refuses one larger than limit bytes, by its
+ * Content-Length before reading or as soon as it passes the limit, with the
+ * error `tooLarge` makes (given the declared size when there is one).
+ */
+export async function readBody(res: http.IncomingMessage, limit: number, what: string, tooLarge?: (size?: number) => Error): Promise<Buffer> {
+  const refuse = (size?: number): Error => tooLarge?.(size)
+    ?? new BerthError('invalid', 'TooLarge', `${what} is ${size === undefined ? 'more than' : `${size} bytes, more than`} the ${limit} bytes berth accepts`);
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     res.destroy();
-    throw new BerthError('invalid', 'TooLarge', `${what} is ${declared} bytes, more than the ${limit} bytes berth accepts`);
+    throw refuse(declared);
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -104,7 +110,7 @@ export async function readBody(res: http.IncomingMessage, limit: number, what: s
     total += chunk.length;
     if (total > limit) {
       res.destroy();
-      throw new BerthError('invalid', 'TooLarge', `${what} is more than the ${limit} bytes berth accepts`);
+      throw refuse();
     }
     chunks.push(chunk);
   }
