@@ -34,8 +34,8 @@
 // again), layers applied (LayerStore.apply checks the diffID of a compressed
 // layer; one whose chain is already unpacked is hashed here instead), and
 // finally the images recorded and tagged. A failure at any step leaves the
-// image store as it was (blobs and unpacked layers already verified may stay:
-// they are content-addressed and harmless, as after a failed pull).
+// stores as they were: the blobs and layers this load added go again
+// (rollback.ts), and the spool dir is removed.
 //
 // How a docker-archive is stored: its layers are uncompressed tars and stay
 // so — the blob is the tar (digest = diffID, media type
@@ -65,6 +65,7 @@ import type { ChainId } from './layers.js';
 import { detectCompression, decompressor, type Compression } from './compression.js';
 import { familiarString, formatReference, nameOf, parseReference, type Reference } from './reference.js';
 import { checkSize, type MetadataKind } from './limits.js';
+import { undoneOnFailure, type StoreAdditions } from './rollback.js';
 import type { Image, ImageLayer, ImageStore } from './images.js';
 import type { ImageStores } from './pull.js';
 
@@ -447,9 +448,12 @@ export async function loadImages(stores: ImageStores, input: Readable | string):
     } else {
       throw invalid('InvalidArchive', 'not an image archive: archive entry "manifest.json" (docker-archive) is missing, and so are "index.json" and "oci-layout" (OCI layout)');
     }
-    await ingestBlobs(stores, plan);
-    await applyLayers(stores, plan);
-    return { loaded: record(stores, plan) };
+    // A load refused part-way takes back the blobs and layers it added.
+    return await undoneOnFailure(stores, async (added) => {
+      await ingestBlobs(stores, plan, added);
+      await applyLayers(stores, plan, added);
+      return { loaded: record(stores, plan, added) };
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -821,13 +825,14 @@ function refOf(text: string, field: string): Reference {
 }
 
 /** Every blob the plan needs into the content store (verified again by the store). */
-async function ingestBlobs(stores: ImageStores, plan: PlannedImage[]): Promise<void> {
+async function ingestBlobs(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): Promise<void> {
   const done = new Set<Digest>();
   for (const image of plan) {
     for (const source of [image.configSource, ...image.layers.map((l) => l.source)]) {
       if (done.has(source.digest)) continue;
       done.add(source.digest);
       if (stores.content.has(source.digest)) continue;
+      added.blob(source.digest);
       try {
         await stores.content.ingest(createReadStream(source.file), { digest: source.digest, size: source.size });
       } catch (err) {
@@ -839,7 +844,7 @@ async function ingestBlobs(stores: ImageStores, plan: PlannedImage[]): Promise<v
 }
 
 /** Unpack each image's layers in order; a chain already unpacked is not read again, but its blob is checked against the diffID. */
-async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<void> {
+async function applyLayers(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): Promise<void> {
   const checked = new Set<Digest>();
   for (const image of plan) {
     let parent: ChainId | undefined;
@@ -848,6 +853,7 @@ async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<v
       const path = stores.content.path(l.digest);
       try {
         if (!stores.layers.has(chainId)) {
+          added.layer(chainId);
           await stores.layers.apply(path, l.mediaType, parent, l.diffId);
         } else if (l.digest !== l.diffId && !checked.has(l.digest)) {
           const actual = await uncompressedDigest(path, await compressionOf(path), `layer ${l.digest}`);
@@ -864,9 +870,10 @@ async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<v
 }
 
 /** Record every image and its tags; returns docker load's lines. */
-function record(stores: ImageStores, plan: PlannedImage[]): string[] {
+function record(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): string[] {
   const loaded: string[] = [];
   for (const image of plan) {
+    added.blob(image.manifestDigest);
     stores.content.put(image.manifestBytes);
     stores.images.addImage({
       digest: image.manifestDigest,
