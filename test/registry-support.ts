@@ -226,6 +226,10 @@ export interface ProxyOptions {
   corruptBlobs?: boolean;
   /** Cut the connection after this many bytes of every blob GET body: an interrupted download. */
   cutBlobsAfter?: number;
+  /** Append this many spaces to every manifest GET body (still valid JSON): a manifest of any size. */
+  padManifests?: number;
+  /** Answer every manifest request with this status and body, as a registry reporting an error. */
+  failManifests?: { status: number; body: string };
 }
 
 export interface Proxy extends Listening {
@@ -241,6 +245,11 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
   const server = http.createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     const path = req.url ?? '/';
+    if (options.failManifests && /\/manifests\//.test(path)) {
+      req.resume();
+      res.writeHead(options.failManifests.status, { 'content-type': 'application/json' }).end(options.failManifests.body);
+      return;
+    }
     if (options.redirectBlobs && req.method === 'GET' && /\/blobs\/sha256:/.test(path)) {
       res.writeHead(307, { location: `${target}${path}` }).end();
       return;
@@ -250,14 +259,14 @@ export async function startProxy(target: string, options: ProxyOptions = {}): Pr
     if (options.dropRange) delete headers.range;
     const up = http.request({ host: t.hostname, port: t.port, method: req.method, path, headers }, (upRes) => {
       const isManifest = req.method === 'GET' && /\/manifests\//.test(path) && upRes.statusCode === 200;
-      if (options.corruptManifests && isManifest) {
+      if ((options.corruptManifests || options.padManifests) && isManifest) {
         const chunks: Buffer[] = [];
         upRes.on('data', (c: Buffer) => chunks.push(c));
         upRes.on('end', () => {
           const body = Buffer.concat(chunks);
-          // Valid JSON still, but other bytes: a space before the closing brace.
+          // Valid JSON still, but other bytes: spaces before the closing brace.
           const i = body.lastIndexOf('}');
-          const changed = Buffer.concat([body.subarray(0, i), Buffer.from(' '), body.subarray(i)]);
+          const changed = Buffer.concat([body.subarray(0, i), Buffer.alloc(options.padManifests ?? 1, ' '), body.subarray(i)]);
           const h = { ...upRes.headers, 'content-length': String(changed.length) };
           res.writeHead(upRes.statusCode ?? 502, h).end(changed);
         });

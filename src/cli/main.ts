@@ -16,6 +16,7 @@ import { registerCp } from './container/cp.js';
 import { registerDiff } from './container/diff.js';
 import { registerCommit } from './container/commit.js';
 import { registerExport } from './container/export.js';
+import { sayOnStderr } from './say.js';
 
 
 export function buildProgram(): Command {
@@ -58,10 +59,10 @@ async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? 0 : 125;
     }
     if (err instanceof BerthError) {
-      process.stderr.write(`berth: ${err.message}\n`);
+      sayOnStderr('berth: ', err.message);
       return err.exitStatus;
     }
-    process.stderr.write(`berth: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    sayOnStderr('berth: ', err instanceof Error ? (err.stack ?? err.message) : String(err));
     return 125;
   }
 }

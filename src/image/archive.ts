@@ -34,8 +34,8 @@
 // again), layers applied (LayerStore.apply checks the diffID of a compressed
 // layer; one whose chain is already unpacked is hashed here instead), and
 // finally the images recorded and tagged. A failure at any step leaves the
-// image store as it was (blobs and unpacked layers already verified may stay:
-// they are content-addressed and harmless, as after a failed pull).
+// stores as they were: the blobs and layers this load added go again
+// (rollback.ts), and the spool dir is removed.
 //
 // How a docker-archive is stored: its layers are uncompressed tars and stay
 // so — the blob is the tar (digest = diffID, media type
@@ -47,7 +47,7 @@
 // with the gzip or zstd layer media type.
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,6 +55,7 @@ import tar from 'tar-stream';
 import { z } from 'zod';
 import { BerthError, errnoCode, invalid, notFound, systemError } from '../util/errors.js';
 import { debug } from '../util/debug.js';
+import { escapeControls } from '../util/terminal-text.js';
 import { Hasher, hexOf, sha256, type Digest } from './digest.js';
 import {
   MediaType, CONFIG_MEDIA_TYPES, configPlatform, hostPlatform, isLayerMediaType, layerCompression,
@@ -63,6 +64,8 @@ import {
 import type { ChainId } from './layers.js';
 import { detectCompression, decompressor, type Compression } from './compression.js';
 import { familiarString, formatReference, nameOf, parseReference, type Reference } from './reference.js';
+import { checkSize, type MetadataKind } from './limits.js';
+import { undoneOnFailure, type StoreAdditions } from './rollback.js';
 import type { Image, ImageLayer, ImageStore } from './images.js';
 import type { ImageStores } from './pull.js';
 
@@ -88,8 +91,6 @@ const REF_NAME = 'org.opencontainers.image.ref.name';
 const IMAGE_NAME = 'io.containerd.image.name';
 const BLOBS = 'blobs/sha256';
 const EPOCH = new Date(0);
-/** manifest.json, index.json, configs: read whole, so bounded. */
-const MAX_JSON = 64 << 20;
 /** Symlinks followed inside an archive before giving up (a loop). */
 const MAX_LINKS = 40;
 
@@ -340,7 +341,7 @@ class TarWriter {
 
 /** A regular file of the archive, spooled to disk. */
 interface Spooled {
-  /** The entry's name in the archive (for messages). */
+  /** The entry's name in the archive, controls escaped (for messages only). */
   name: string;
   file: string;
   size: number;
@@ -389,17 +390,17 @@ class ArchiveContents {
 
 /** An archive entry's name as a relative path inside the archive, or refused. */
 function entryPath(name: string): string {
-  if (name.startsWith('/')) throw invalid('InvalidArchive', `archive entry "${name}" refused: its path is absolute`);
+  if (name.startsWith('/')) throw invalid('InvalidArchive', `archive entry "${escapeControls(name)}" refused: its path is absolute`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw invalid('InvalidArchive', `archive entry "${name}" refused: its path contains ".." (path traversal)`);
+  if (parts.includes('..')) throw invalid('InvalidArchive', `archive entry "${escapeControls(name)}" refused: its path contains ".." (path traversal)`);
   return parts.join('/');
 }
 
 /** A path named inside the archive (a link target, a manifest.json path), relative to `base`; refused if it leaves the archive. */
 function joinInside(base: string, rel: string, what: string): string {
-  if (rel.startsWith('/')) throw invalid('InvalidArchive', `${what}: "${rel}" is an absolute path`);
+  if (rel.startsWith('/')) throw invalid('InvalidArchive', `${what}: "${escapeControls(rel)}" is an absolute path`);
   const joined = posix.normalize(posix.join(base === '' ? '.' : base, rel));
-  if (joined === '..' || joined.startsWith('../')) throw invalid('InvalidArchive', `${what}: "${rel}" points outside the archive (path traversal)`);
+  if (joined === '..' || joined.startsWith('../')) throw invalid('InvalidArchive', `${what}: "${escapeControls(rel)}" points outside the archive (path traversal)`);
   return joined === '.' ? '' : joined.replace(/\/$/, '');
 }
 
@@ -447,9 +448,12 @@ export async function loadImages(stores: ImageStores, input: Readable | string):
     } else {
       throw invalid('InvalidArchive', 'not an image archive: archive entry "manifest.json" (docker-archive) is missing, and so are "index.json" and "oci-layout" (OCI layout)');
     }
-    await ingestBlobs(stores, plan);
-    await applyLayers(stores, plan);
-    return { loaded: record(stores, plan) };
+    // A load refused part-way takes back the blobs and layers it added.
+    return await undoneOnFailure(stores, async (added) => {
+      await ingestBlobs(stores, plan, added);
+      await applyLayers(stores, plan, added);
+      return { loaded: record(stores, plan, added) };
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -539,20 +543,20 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
           } finally {
             await fh.close();
           }
-          contents.files.set(name, { name, file, size, digest: `sha256:${hash.digest('hex')}` });
+          contents.files.set(name, { name: escapeControls(name), file, size, digest: `sha256:${hash.digest('hex')}` });
           contents.links.delete(name);
           break;
         }
         case 'symlink': {
           entry.resume();
-          const target = joinInside(posix.dirname(name), header.linkname ?? '', `archive entry "${header.name}" (symbolic link)`);
+          const target = joinInside(posix.dirname(name), header.linkname ?? '', `archive entry "${escapeControls(header.name)}" (symbolic link)`);
           contents.links.set(name, target);
           contents.files.delete(name);
           break;
         }
         case 'link': {
           entry.resume();
-          contents.links.set(name, joinInside('', header.linkname ?? '', `archive entry "${header.name}" (hard link)`));
+          contents.links.set(name, joinInside('', header.linkname ?? '', `archive entry "${escapeControls(header.name)}" (hard link)`));
           contents.files.delete(name);
           break;
         }
@@ -566,7 +570,7 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
     input.destroy();
     source.destroy();
     if (err instanceof BerthError) throw err;
-    const where = current === '' ? '' : ` (at entry "${current}")`;
+    const where = current === '' ? '' : ` (at entry "${escapeControls(current)}")`;
     throw invalid('InvalidArchive', `load: not a valid tar archive${where}: ${(err as Error).message}`);
   }
   debug('load: %d files spooled', contents.files.size);
@@ -576,17 +580,18 @@ async function spool(source: Readable, dir: string): Promise<ArchiveContents> {
 /** The entry at `path` (named by `field`), which must be there. */
 function requireEntry(contents: ArchiveContents, path: string, field: string): Spooled {
   const found = contents.get(path);
-  if (!found) throw invalid('InvalidArchive', `${field}: archive entry "${path}" is missing`);
+  if (!found) throw invalid('InvalidArchive', `${escapeControls(field)}: archive entry "${escapeControls(path)}" is missing`);
   return found;
 }
 
-async function readSmall(entry: Spooled): Promise<Buffer> {
-  if (entry.size > MAX_JSON) throw invalid('InvalidArchive', `archive entry "${entry.name}": ${entry.size} bytes is too large for a JSON document`);
-  return readFile(entry.file);
+/** A JSON document of the archive (manifest.json, a manifest, a config), read whole: refused by its size (limits.ts) before it is read. */
+function readMetadata(entry: Spooled, kind: MetadataKind): Buffer {
+  checkSize(kind, `archive entry "${entry.name}"`, entry.size);
+  return readFileSync(entry.file);
 }
 
 async function readJsonEntry(entry: Spooled): Promise<unknown> {
-  const bytes = await readSmall(entry);
+  const bytes = readMetadata(entry, 'archiveJson');
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (err) {
@@ -639,7 +644,8 @@ async function planDockerArchive(contents: ArchiveContents): Promise<PlannedImag
     if (claimed !== undefined && claimed !== configSource.digest) {
       throw invalid('DigestMismatch', `archive entry "${configSource.name}" (${field}.Config): content has digest ${configSource.digest}, its name says ${claimed}`);
     }
-    const config = naming(configSource, () => parseImageConfig(readSmallSync(configSource)));
+    const configBytes = readMetadata(configSource, 'config');
+    const config = naming(configSource, () => parseImageConfig(configBytes));
     const diffIds = config.rootfs.diff_ids as Digest[];
     if (diffIds.length !== item.Layers.length) {
       throw invalid('InvalidArchive', `${field}: Layers lists ${item.Layers.length} layers, the config ${configSource.name} has ${diffIds.length} diff_ids`);
@@ -695,24 +701,18 @@ async function planDockerArchive(contents: ArchiveContents): Promise<PlannedImag
   return plan;
 }
 
-/** A JSON document of the archive (a config, a manifest), bounded; errors are named by the caller. */
-function readSmallSync(entry: Spooled): Buffer {
-  if (entry.size > MAX_JSON) throw invalid('InvalidArchive', `${entry.size} bytes is too large for a JSON document`);
-  return readFileSync(entry.file);
-}
-
 /** The manifests a docker-archive's index.json lists (Docker 25+ writes them), for reuse; none if it has none or they do not verify. */
 async function ociManifestsOf(contents: ArchiveContents): Promise<{ bytes: Buffer; mediaType: string; manifest: ImageManifest }[]> {
   const indexEntry = contents.get('index.json');
   if (!indexEntry) return [];
   const out: { bytes: Buffer; mediaType: string; manifest: ImageManifest }[] = [];
   try {
-    const parsed = parseManifest(await readSmall(indexEntry));
+    const parsed = parseManifest(readMetadata(indexEntry, 'manifest'));
     if (parsed.kind !== 'index') return [];
     for (const d of parsed.index.manifests) {
       const blob = contents.get(blobPath(d.digest as Digest));
       if (!blob || blob.digest !== d.digest || blob.size !== d.size) continue;
-      const bytes = await readSmall(blob);
+      const bytes = readMetadata(blob, 'manifest');
       const m = parseManifest(bytes, d.mediaType);
       if (m.kind === 'manifest') out.push({ bytes, mediaType: m.mediaType, manifest: m.manifest });
     }
@@ -743,7 +743,8 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
     throw invalid('InvalidArchive', `archive entry "oci-layout": imageLayoutVersion "${layout.imageLayoutVersion}" is not supported (berth reads 1.x)`);
   }
   const indexEntry = contents.get('index.json')!;
-  const parsedIndex = naming(indexEntry, () => parseManifest(readSmallSync(indexEntry)));
+  const indexBytes = readMetadata(indexEntry, 'manifest');
+  const parsedIndex = naming(indexEntry, () => parseManifest(indexBytes));
   if (parsedIndex.kind !== 'index') throw invalid('InvalidArchive', 'archive entry "index.json": is a manifest, not an image index');
   const byDigest = new Map<Digest, PlannedImage>();
   const plan: PlannedImage[] = [];
@@ -751,13 +752,15 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
     const field = `index.json manifests[${i}]`;
     let descriptor = top;
     let source = blobOf(contents, descriptor, field);
-    let parsed = naming(source, () => parseManifest(readSmallSync(source), descriptor.mediaType));
+    let manifestBytes = readMetadata(source, 'manifest');
+    let parsed = naming(source, () => parseManifest(manifestBytes, descriptor.mediaType));
     if (parsed.kind === 'index') {
       // A multi-platform image: the manifest for this host, as pull chooses it.
       const nested = parsed.index;
       descriptor = naming(source, () => selectPlatform(nested, hostPlatform()));
       source = blobOf(contents, descriptor, `${field} → ${descriptor.digest}`);
-      parsed = naming(source, () => parseManifest(readSmallSync(source), descriptor.mediaType));
+      manifestBytes = readMetadata(source, 'manifest');
+      parsed = naming(source, () => parseManifest(manifestBytes, descriptor.mediaType));
       if (parsed.kind !== 'manifest') throw invalid('InvalidArchive', `archive entry "${source.name}": a nested image index is not supported`);
     }
     const tags = namesOf(top, field);
@@ -772,7 +775,8 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
       throw invalid('UnsupportedManifest', `archive entry "${source.name}" (${field}): not an image (config media type "${manifest.config.mediaType}")`);
     }
     const configSource = blobOf(contents, manifest.config, `${source.name} config`);
-    const config = naming(configSource, () => parseImageConfig(readSmallSync(configSource)));
+    const configBytes = readMetadata(configSource, 'config');
+    const config = naming(configSource, () => parseImageConfig(configBytes));
     const diffIds = config.rootfs.diff_ids as Digest[];
     if (diffIds.length !== manifest.layers.length) {
       throw invalid('InvalidArchive', `archive entry "${source.name}": the manifest lists ${manifest.layers.length} layers, its config ${configSource.name} has ${diffIds.length} diff_ids`);
@@ -787,7 +791,7 @@ async function planOciLayout(contents: ArchiveContents): Promise<PlannedImage[]>
       return { digest: blob.digest, mediaType: l.mediaType, size: blob.size, diffId: diffIds[j]!, source: blob };
     });
     const image: PlannedImage = {
-      label, manifestBytes: await readSmall(source), manifestDigest, manifestMediaType: parsed.mediaType,
+      label, manifestBytes, manifestDigest, manifestMediaType: parsed.mediaType,
       config, configDigest: configSource.digest, configSource, layers, tags,
     };
     byDigest.set(manifestDigest, image);
@@ -821,13 +825,14 @@ function refOf(text: string, field: string): Reference {
 }
 
 /** Every blob the plan needs into the content store (verified again by the store). */
-async function ingestBlobs(stores: ImageStores, plan: PlannedImage[]): Promise<void> {
+async function ingestBlobs(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): Promise<void> {
   const done = new Set<Digest>();
   for (const image of plan) {
     for (const source of [image.configSource, ...image.layers.map((l) => l.source)]) {
       if (done.has(source.digest)) continue;
       done.add(source.digest);
       if (stores.content.has(source.digest)) continue;
+      added.blob(source.digest);
       try {
         await stores.content.ingest(createReadStream(source.file), { digest: source.digest, size: source.size });
       } catch (err) {
@@ -839,7 +844,7 @@ async function ingestBlobs(stores: ImageStores, plan: PlannedImage[]): Promise<v
 }
 
 /** Unpack each image's layers in order; a chain already unpacked is not read again, but its blob is checked against the diffID. */
-async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<void> {
+async function applyLayers(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): Promise<void> {
   const checked = new Set<Digest>();
   for (const image of plan) {
     let parent: ChainId | undefined;
@@ -848,6 +853,7 @@ async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<v
       const path = stores.content.path(l.digest);
       try {
         if (!stores.layers.has(chainId)) {
+          added.layer(chainId);
           await stores.layers.apply(path, l.mediaType, parent, l.diffId);
         } else if (l.digest !== l.diffId && !checked.has(l.digest)) {
           const actual = await uncompressedDigest(path, await compressionOf(path), `layer ${l.digest}`);
@@ -864,9 +870,10 @@ async function applyLayers(stores: ImageStores, plan: PlannedImage[]): Promise<v
 }
 
 /** Record every image and its tags; returns docker load's lines. */
-function record(stores: ImageStores, plan: PlannedImage[]): string[] {
+function record(stores: ImageStores, plan: PlannedImage[], added: StoreAdditions): string[] {
   const loaded: string[] = [];
   for (const image of plan) {
+    added.blob(image.manifestDigest);
     stores.content.put(image.manifestBytes);
     stores.images.addImage({
       digest: image.manifestDigest,

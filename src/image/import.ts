@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { invalid } from '../util/errors.js';
-import { Hasher } from './digest.js';
+import { Hasher, sha256 } from './digest.js';
+import { undoneOnFailure, type StoreAdditions } from './rollback.js';
 import { detectCompression, decompressor } from './compression.js';
 import { MediaType, hostPlatform, type ImageConfig, type RunConfig } from './manifest.js';
 import { applyChanges } from './changes.js';
@@ -45,7 +46,12 @@ async function decompressed(source: Readable): Promise<Readable> {
 
 export async function importRootfs(stores: ImageStores, source: Readable | string, opts: ImportOptions = {}): Promise<Image> {
   const input = typeof source === 'string' ? createReadStream(source) : source;
-  const layer = await storeLayer(stores, await decompressed(input), undefined);
+  // An import refused part-way (a tar that is not one) takes back its blob and layer.
+  return undoneOnFailure(stores, async (added) => importInto(stores, input, opts, added));
+}
+
+async function importInto(stores: ImageStores, input: Readable, opts: ImportOptions, added: StoreAdditions): Promise<Image> {
+  const layer = await storeLayer(stores, await decompressed(input), undefined, added);
   const created = opts.created ?? new Date().toISOString();
   const platform = hostPlatform();
   return storeImage(stores, {
@@ -56,7 +62,7 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
     config: applyChanges<RunConfig>({}, opts.changes ?? []),
     rootfs: { type: 'layers', diff_ids: [layer.diffId] },
     history: [{ created, created_by: 'berth import', ...(opts.message ? { comment: opts.message } : {}) }],
-  }, [layer], opts.reference);
+  }, [layer], opts.reference, added);
 }
 
 /**
@@ -64,7 +70,7 @@ export async function importRootfs(stores: ImageStores, source: Readable | strin
  * content store and its unpacked form on top of `parent` in the layer store,
  * each reused if already there.
  */
-export async function storeLayer(stores: ImageStores, tarStream: Readable, parent: ChainId | undefined): Promise<ImageLayer> {
+export async function storeLayer(stores: ImageStores, tarStream: Readable, parent: ChainId | undefined, added?: StoreAdditions): Promise<ImageLayer> {
   const tmp = mkdtempSync(join(stores.content.root, 'ingest', 'layer-'));
   try {
     const blobPath = join(tmp, 'layer.tar.gz');
@@ -81,8 +87,10 @@ export async function storeLayer(stores: ImageStores, tarStream: Readable, paren
     const diffId = plain.digest();
     const digest = compressed.digest();
     const size = compressed.size;
+    added?.blob(digest);
     if (!stores.content.has(digest)) await stores.content.ingest(createReadStream(blobPath), { digest, size });
     const mediaType = MediaType.ociLayerGzip;
+    added?.layer(stores.layers.chainId(parent, diffId));
     if (!stores.layers.has(stores.layers.chainId(parent, diffId))) {
       await stores.layers.apply(stores.content.path(digest), mediaType, parent, diffId);
     }
@@ -93,8 +101,9 @@ export async function storeLayer(stores: ImageStores, tarStream: Readable, paren
 }
 
 /** An image config and its layers (already stored) become an OCI manifest and an image record, tagged `reference` if given. */
-export function storeImage(stores: ImageStores, config: ImageConfig & { created: string }, layers: ImageLayer[], reference?: string): Image {
+export function storeImage(stores: ImageStores, config: ImageConfig & { created: string }, layers: ImageLayer[], reference?: string, added?: StoreAdditions): Image {
   const configBytes = Buffer.from(JSON.stringify(config));
+  added?.blob(sha256(configBytes));
   const configDigest = stores.content.put(configBytes);
   const manifest = {
     schemaVersion: 2,
@@ -102,7 +111,9 @@ export function storeImage(stores: ImageStores, config: ImageConfig & { created:
     config: { mediaType: MediaType.ociConfig, digest: configDigest, size: configBytes.length },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
-  const manifestDigest = stores.content.put(Buffer.from(JSON.stringify(manifest)));
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  added?.blob(sha256(manifestBytes));
+  const manifestDigest = stores.content.put(manifestBytes);
   stores.images.addImage({
     digest: manifestDigest,
     mediaType: MediaType.ociManifest,

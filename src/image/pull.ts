@@ -1,11 +1,14 @@
 // Pull: a reference becomes a local image. Manifest (and, for an index, the
 // one for our platform), config and layer blobs go into the content store,
 // downloads in parallel; layers are unpacked in order as soon as each is in.
-// Every step is atomic, so an interrupted pull leaves nothing half-written and
-// the next pull reuses what had completed.
+// Every step is atomic, so a killed pull leaves nothing half-written and the
+// next pull reuses what had completed; a pull that fails (a corrupt layer, a
+// registry error) takes back every blob and layer it added (rollback.ts).
 import { createReadStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { invalid } from '../util/errors.js';
+import { checkSize } from './limits.js';
+import { undoneOnFailure, type StoreAdditions } from './rollback.js';
 import type { ContentStore } from './content-store.js';
 import { chainIdsOf, type LayerStore, type ChainId } from './layers.js';
 import type { ImageStore, Image, ImageLayer } from './images.js';
@@ -53,10 +56,15 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   const client = opts.client ?? new RegistryClient({ registry: ref.registry, credentials: new CredentialStore() });
   const want = opts.platform ?? hostPlatform();
   const before = tryResolve(stores.images, formatReference(ref));
+  // A pull that fails part-way takes back the blobs and layers it added.
+  return undoneOnFailure(stores, (added) => pullInto(stores, client, ref, want, before, added, opts));
+}
 
+async function pullInto(stores: ImageStores, client: RegistryClient, ref: Reference, want: Platform, before: Image | undefined, added: StoreAdditions, opts: PullOptions): Promise<PullResult> {
   let got = await client.getManifest(ref.repository, ref.digest ?? ref.tag!, [...MANIFEST_ACCEPT]);
   let parsed = parseManifest(got.bytes, got.mediaType);
   if (parsed.kind === 'index') {
+    added.blob(got.digest);
     stores.content.put(got.bytes);
     const chosen = selectPlatform(parsed.index, want);
     got = await client.getManifest(ref.repository, chosen.digest as Digest, [...MANIFEST_ACCEPT]);
@@ -69,6 +77,7 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
 
   const fetchBlob = async (digest: Digest, size: number, onData?: (n: number) => void) => {
     if (stores.content.has(digest)) return false;
+    added.blob(digest);
     const stream = await client.blob(ref.repository, digest);
     // Count bytes as they pass, without a second reader on the stream.
     const counted = onData
@@ -80,8 +89,10 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
   };
 
   // The config is small: held in memory and stored with the manifest at the
-  // end, so a pull that fails leaves neither behind.
+  // end, so a pull that fails leaves neither behind. Small is checked before a
+  // byte of it is fetched: its descriptor's size, which the bytes must match.
   const configDigest = manifest.config.digest as Digest;
+  checkSize('config', `${familiarString(ref)}: the image config ${configDigest}`, manifest.config.size);
   const configBytes = stores.content.has(configDigest) ? stores.content.read(configDigest) : await readVerified(client, ref, configDigest, manifest.config.size);
   const config = parseImageConfig(configBytes);
   const diffIds = config.rootfs.diff_ids as Digest[];
@@ -139,6 +150,7 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
       const chainId = chainIds[i]!;
       if (!stores.layers.has(chainId)) {
         opts.onProgress?.({ id: shortId(l.digest), status: 'Extracting' });
+        added.layer(chainId);
         await stores.layers.apply(stores.content.path(l.digest), l.mediaType, parent, diffIds[i]!);
         opts.onProgress?.({ id: shortId(l.digest), status: 'Pull complete' });
       }
@@ -148,7 +160,9 @@ export async function pullImage(stores: ImageStores, text: string, opts: PullOpt
     await settled;
   }
 
+  added.blob(configDigest);
   stores.content.put(configBytes);
+  added.blob(manifestDigest);
   if (stores.content.put(got.bytes) !== manifestDigest) throw invalid('DigestMismatch', `${familiarString(ref)}: the manifest's bytes do not match ${manifestDigest}`);
   const imageLayers: ImageLayer[] = layers.map((l, i) => ({ ...l, diffId: diffIds[i]! }));
   stores.images.addImage({

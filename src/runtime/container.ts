@@ -28,6 +28,7 @@ import {
   isAlive, processStartTime, guard, canStart, canKill, canDelete, canPause, canResume, parseExitLine,
 } from './state.js';
 import { withDefaultDeviceRules } from './defaults.js';
+import { escapeControls } from '../util/terminal-text.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
 
@@ -344,7 +345,7 @@ export class Runtime {
     let monitor: ChildProcess | undefined;
     try {
       const prepared = prepare({ ...opts, stateDir: dir });
-      for (const w of prepared.plan.warnings) (opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${m}\n`)))(w);
+      for (const w of prepared.plan.warnings) (opts.warn ?? ((m) => process.stderr.write(`berth: warning: ${escapeControls(m)}\n`)))(w);
       cgroup = prepared.cgroup!;
       cgroup.create(withDefaultDeviceRules(prepared.spec.linux?.resources));
       channels.containerCreate.publish({ id: opts.id });

@@ -12,6 +12,7 @@ import { hostFlags } from './flags-host.js';
 import { storageFlags } from './flags-storage.js';
 import { healthFlags } from './flags-health.js';
 import type { ParsedFlags } from './flags.js';
+import { warn } from '../say.js';
 
 const GROUPS = [processFlags, hostFlags, storageFlags, healthFlags];
 
@@ -64,7 +65,7 @@ export async function createFromCli(ctx: CliContext, image: string, command: str
     keepMounted: how.startNow,
     ...(opts.name !== undefined ? { name: opts.name } : {}),
     ...(platform ? { platform } : {}),
-    warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
+    warn,
     ...(opts.pull === 'never' ? {} : {
       onPull: {
         start: (ref: string) => say(`Unable to find image '${ref}' locally\n`),

@@ -5,10 +5,11 @@ import type { Engine } from '../../engine/engine.js';
 import type { ContainerInfo } from '../../engine/container-info.js';
 import { BerthError, conflict } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
+import { sayOnStderr } from '../say.js';
 
 /** Say a BerthError as Docker's CLI relays a daemon's error. */
 export function sayAsDocker(err: BerthError): void {
-  process.stderr.write(`Error response from daemon: ${err.message}\n`);
+  sayOnStderr('Error response from daemon: ', err.message);
 }
 
 /** Say a BerthError as Docker's CLI relays a daemon's error, and end with status 1; rethrow anything else. */

@@ -5,6 +5,7 @@ import type { CliContext } from '../context.js';
 import { addCreateFlags, createFromCli, type CreateFlags } from './create-common.js';
 import type { ParsedFlags } from './flags.js';
 import { attachTerminal, type Attached } from './attach-terminal.js';
+import { warn } from '../say.js';
 
 interface RunFlags extends CreateFlags { detach?: boolean; sigProxy: boolean; rm?: boolean }
 
@@ -17,7 +18,7 @@ export function registerRun(parent: Command, ctx: CliContext): Command {
       const engine = ctx.engine();
       const created = await createFromCli(ctx, image, command, { ...opts, quiet: opts.quiet ?? false }, { attached: !opts.detach, startNow: true });
       if (opts.detach) {
-        await engine.startContainer(created.id, { warn: (m) => process.stderr.write(`WARNING: ${m}\n`) });
+        await engine.startContainer(created.id, { warn });
         process.stdout.write(`${created.id}\n`);
         return;
       }
@@ -25,7 +26,7 @@ export function registerRun(parent: Command, ctx: CliContext): Command {
       let attached: Attached | undefined;
       try {
         await engine.startContainer(created.id, {
-          warn: (m) => process.stderr.write(`WARNING: ${m}\n`),
+          warn,
           beforeStart: async (info) => { attached = await attachTerminal(engine, info, { stdin: opts.interactive ?? false, sigProxy: opts.sigProxy }); },
         });
       } catch (err) {

@@ -6,6 +6,7 @@ import { validateHostConfig } from '../../engine/host-options.js';
 import { addResourceFlags, resourcesFromFlags } from './flags-host.js';
 import { parseRestartPolicy } from './flags-process.js';
 import { eachContainer } from './each.js';
+import { warn } from '../say.js';
 
 /** `update`: new resource limits (and restart policy) for containers, applied live to running ones. */
 export function registerUpdate(program: Command, ctx: CliContext): Command {
@@ -20,6 +21,6 @@ export function registerUpdate(program: Command, ctx: CliContext): Command {
       // A bad value is the command line's fault (125), not any one container's.
       validateHostConfig(req, { update: true });
       const engine = ctx.engine();
-      await eachContainer(names, (name) => updateContainer(engine, name, req, (m) => process.stderr.write(`WARNING: ${m}\n`)));
+      await eachContainer(names, (name) => updateContainer(engine, name, req, warn));
     });
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import type { HistoryEntry } from '../../image/manifest.js';
 import { ago, humanSize, table } from '../format.js';
+import { escapeControls } from '../../util/terminal-text.js';
 
 export function registerHistory(parent: Command, ctx: CliContext): Command {
   return parent.command('history')
@@ -24,9 +25,10 @@ export function registerHistory(parent: Command, ctx: CliContext): Command {
           try { size = engine.stores.layers.get(chain).size; } catch { size = 0; }
           layer++;
         }
-        const createdBy = h.created_by ?? '';
+        // An image's history is its author's text: shown, never obeyed by the terminal.
+        const createdBy = escapeControls(h.created_by ?? '');
         const id = i === history.length - 1 ? (opts.trunc ? image.configDigest.slice(7, 19) : image.configDigest) : '<missing>';
-        return [id, ago(h.created), opts.trunc && createdBy.length > 45 ? `${createdBy.slice(0, 44)}…` : createdBy, humanSize(size), h.comment ?? ''];
+        return [id, ago(h.created), opts.trunc && createdBy.length > 45 ? `${createdBy.slice(0, 44)}…` : createdBy, humanSize(size), escapeControls(h.comment ?? '')];
       }).reverse();
       if (opts.quiet) {
         process.stdout.write(rows.map((r) => `${r[0]}\n`).join(''));

@@ -6,6 +6,7 @@ import type { Engine } from '../../engine/engine.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { renderObject } from '../format.js';
+import { sayOnStderr } from '../say.js';
 
 /** The Docker Engine API's image inspect object (the fields berth knows). */
 export function imageInspect(engine: Engine, image: Image): Record<string, unknown> {
@@ -43,7 +44,7 @@ export function registerImageInspect(parent: Command, ctx: CliContext): Command 
           found.push(imageInspect(engine, engine.stores.images.resolve(name)));
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
-          process.stderr.write(`Error: ${err.message}\n`);
+          sayOnStderr('Error: ', err.message);
           failed = true;
         }
       }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { invalid } from '../../util/errors.js';
 import { login, logout, DOCKER_HUB } from '../../image/registry/index.js';
+import { sayOnStderr } from '../say.js';
 
 export function registerLogin(parent: Command): void {
   parent.command('login')
@@ -16,7 +17,7 @@ export function registerLogin(parent: Command): void {
       if (!password) throw invalid('MissingPassword', 'login: give the password with --password-stdin (or -p)');
       if (opts.password) process.stderr.write('WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n');
       const result = await login(server, opts.username, password);
-      for (const w of result.warnings) process.stderr.write(`WARNING! ${w}\n`);
+      for (const w of result.warnings) sayOnStderr('WARNING! ', w);
       process.stdout.write('Login Succeeded\n');
     });
   parent.command('logout')

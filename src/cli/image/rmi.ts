@@ -4,6 +4,7 @@ import { familiarString, parseReference } from '../../image/reference.js';
 import { removeImage } from '../../engine/images.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
+import { sayOnStderr } from '../say.js';
 
 export function registerRmi(parent: Command, ctx: CliContext, name = 'rmi'): Command {
   return parent.command(name)
@@ -19,7 +20,7 @@ export function registerRmi(parent: Command, ctx: CliContext, name = 'rmi'): Com
           for (const d of report.deleted) process.stdout.write(`Deleted: ${d}\n`);
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
-          process.stderr.write(`Error response from daemon: ${err.message}\n`);
+          sayOnStderr('Error response from daemon: ', err.message);
           failed = true;
         }
       }

@@ -4,6 +4,7 @@ import { dockerVolume, volume } from '../../engine/volumes.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { renderObject } from '../format.js';
+import { sayOnStderr } from '../say.js';
 
 export function registerVolumeInspect(parent: Command, ctx: CliContext): Command {
   return parent.command('inspect')
@@ -18,7 +19,7 @@ export function registerVolumeInspect(parent: Command, ctx: CliContext): Command
           found.push(dockerVolume(volume(ctx.engine(), name)));
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
-          process.stderr.write(`Error response from daemon: ${err.message}\n`);
+          sayOnStderr('Error response from daemon: ', err.message);
           failed = true;
         }
       }

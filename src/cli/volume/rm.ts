@@ -3,6 +3,7 @@ import { BerthError } from '../../util/errors.js';
 import { removeVolume } from '../../engine/volumes.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
+import { sayOnStderr } from '../say.js';
 
 export function registerVolumeRm(parent: Command, ctx: CliContext): Command {
   return parent.command('rm').alias('remove')
@@ -17,7 +18,7 @@ export function registerVolumeRm(parent: Command, ctx: CliContext): Command {
           process.stdout.write(`${name}\n`);
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
-          process.stderr.write(`Error response from daemon: ${err.message}\n`);
+          sayOnStderr('Error response from daemon: ', err.message);
           failed = true;
         }
       }

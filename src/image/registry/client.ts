@@ -19,17 +19,17 @@ import type { IncomingMessage } from 'node:http';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { BerthError, invalid } from '../../util/errors.js';
 import { debug } from '../../util/debug.js';
+import { escapeControls } from '../../util/terminal-text.js';
 import { Authenticator, parseWwwAuthenticate, repositoryScope, unauthorized } from './auth.js';
 import { checkReference, checkRepository, displayName, normalizeRegistry, registryBaseUrl } from './endpoint.js';
 import { DEFAULT_TIMEOUT_MS, RegistryError, drain, parseErrors, readBody, responseError, send, unreachable } from './http.js';
 import { isDigest, sha256, type Digest } from '../digest.js';
+import { METADATA_LIMITS, checkSize, tooLarge } from '../limits.js';
 import type { CredentialSource } from './types.js';
 
 export { RegistryError } from './http.js';
 export type { Credentials, CredentialSource } from './types.js';
 
-/** Manifests (and indexes) larger than this are refused, as containerd does. */
-export const MAX_MANIFEST_BYTES = 4 << 20;
 const MAX_ERROR_BODY = 1 << 16;
 const MAX_REDIRECTS = 10;
 const USER_AGENT = `berth/0.1 (node ${process.version}; ${process.platform})`;
@@ -120,7 +120,7 @@ export class RegistryClient {
       method: 'GET', url: this.url(`/v2/${repo}/manifests/${reference}`), scopes: [repositoryScope(repo, 'pull')], repository: repo,
       what: `manifest ${name}`, headers: { accept: accept.join(', ') }, expect: [200],
     });
-    const bytes = await readBody(res, MAX_MANIFEST_BYTES, `manifest ${name}`);
+    const bytes = await readBody(res, METADATA_LIMITS.manifest, `manifest ${name}`, (size) => tooLarge('manifest', `manifest ${name} from registry ${this.registry}`, size));
     const digest = sha256(bytes);
     if (reference.includes(':') && reference !== digest) {
       throw new BerthError('invalid', 'DigestMismatch',
@@ -305,7 +305,7 @@ export class RegistryClient {
     if (reference.includes(':') && reference !== digest) {
       throw invalid('DigestMismatch', `cannot push manifest as ${name}: its content has digest ${digest}`);
     }
-    if (bytes.length > MAX_MANIFEST_BYTES) throw invalid('TooLarge', `manifest for ${name} is ${bytes.length} bytes, more than registries accept (${MAX_MANIFEST_BYTES})`);
+    checkSize('manifest', `push of manifest ${name}: the manifest`, bytes.length);
     const res = await this.call({
       method: 'PUT', url: this.url(`/v2/${repo}/manifests/${reference}`), scopes: [repositoryScope(repo, 'pull,push')], repository: repo,
       what: `push of manifest ${name}`, headers: { 'content-type': mediaType, 'content-length': String(bytes.length) }, body: bytes, expect: [201, 200],
@@ -356,7 +356,7 @@ export class RegistryClient {
           registry: this.registry, repository: c.repository, hadCredentials: this.auth.credentials() !== undefined,
           insufficientScope: bearerError === 'insufficient_scope' ? (bearer?.params.scope ?? '') : undefined,
           tokenRefused: sentToken && bearerError !== undefined && bearerError !== 'insufficient_scope' ? bearerError : undefined,
-          said: parseErrors(errBody).map((e) => e.message || e.code).join('; ') || undefined,
+          said: escapeControls(parseErrors(errBody).map((e) => e.message || e.code).join('; ')) || undefined,
         });
       }
       if (c.expect.includes(status)) return res;

@@ -7,6 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { BerthError, type ErrorKind } from '../../util/errors.js';
+import { escapeControls } from '../../util/terminal-text.js';
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
 
@@ -90,12 +91,18 @@ export function send(req: HttpRequest): Promise<http.IncomingMessage> {
   });
 }
 
-/** Read a whole (small) body; refuses one larger than limit bytes. */
-export async function readBody(res: http.IncomingMessage, limit: number, what: string): Promise<Buffer> {
+/**
+ * Read a whole (small) body; refuses one larger than limit bytes, by its
+ * Content-Length before reading or as soon as it passes the limit, with the
+ * error `tooLarge` makes (given the declared size when there is one).
+ */
+export async function readBody(res: http.IncomingMessage, limit: number, what: string, tooLarge?: (size?: number) => Error): Promise<Buffer> {
+  const refuse = (size?: number): Error => tooLarge?.(size)
+    ?? new BerthError('invalid', 'TooLarge', `${what} is ${size === undefined ? 'more than' : `${size} bytes, more than`} the ${limit} bytes berth accepts`);
   const declared = Number(res.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     res.destroy();
-    throw new BerthError('invalid', 'TooLarge', `${what} is ${declared} bytes, more than the ${limit} bytes berth accepts`);
+    throw refuse(declared);
   }
   const chunks: Buffer[] = [];
   let total = 0;
@@ -103,7 +110,7 @@ export async function readBody(res: http.IncomingMessage, limit: number, what: s
     total += chunk.length;
     if (total > limit) {
       res.destroy();
-      throw new BerthError('invalid', 'TooLarge', `${what} is more than the ${limit} bytes berth accepts`);
+      throw refuse();
     }
     chunks.push(chunk);
   }
@@ -154,10 +161,11 @@ function codeFor(status: number, errors: RegistryErrorDetail[]): string {
 
 /** `MANIFEST_UNKNOWN: manifest unknown; ...` or the bare HTTP status. */
 function said(status: number, statusText: string | undefined, errors: RegistryErrorDetail[], body: Buffer): string {
-  if (errors.length > 0) return errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; ');
+  // The registry's words go into one line of our message, controls and line breaks escaped.
+  if (errors.length > 0) return escapeControls(errors.map((e) => (e.message ? `${e.code}: ${e.message}` : e.code)).join('; '));
   const text = body.toString('utf8').trim().replace(/\s+/g, ' ');
   const short = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return `HTTP ${status}${statusText ? ` ${statusText}` : ''}${short && !short.startsWith('<') ? `: ${short}` : ''}`;
+  return escapeControls(`HTTP ${status}${statusText ? ` ${statusText}` : ''}${short && !short.startsWith('<') ? `: ${short}` : ''}`);
 }
 
 /**

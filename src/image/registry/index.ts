@@ -1,5 +1,5 @@
 // The registry client's public surface, for pull, push and the CLI's login.
-export { RegistryClient, MAX_MANIFEST_BYTES } from './client.js';
+export { RegistryClient } from './client.js';
 export type { RegistryClientOptions, ManifestResponse, ManifestDescriptor, UploadOptions, PingResult, Credentials, CredentialSource } from './client.js';
 export { RegistryError, type RegistryErrorDetail } from './http.js';
 export { CredentialStore, dockerConfigPath, authKey, DOCKER_HUB_AUTH_KEY } from './credentials.js';
