@@ -5,7 +5,7 @@ import { imageInspect } from '../image/inspect.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { renderObject } from '../format.js';
-import { containerSizes } from './ps.js';
+import { containerSizes } from '../../engine/index.js';
 
 /** `inspect` (containers, then images, as Docker) and `container inspect`. */
 export function registerInspect(parent: Command, ctx: CliContext, onlyContainers = false): Command {
