@@ -17,3 +17,7 @@ export type { ContainerInfo, ContainerState, ContainerStatus, HealthState, Healt
 export {
   containerList, containerSizes, statusText, type ContainerSummary, type ContainerSizes, type ContainerListOptions,
 } from './container-list.js';
+export { inspectContainer } from './inspect.js';
+
+// ---- images -------------------------------------------------------------
+export { imageList, imageInspect, imageHistory, type ImageListEntry, type ImageListName, type ImageListOptions, type ImageHistoryEntry } from './image-views.js';
