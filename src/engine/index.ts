@@ -18,6 +18,7 @@ export {
   containerList, containerSizes, statusText, type ContainerSummary, type ContainerSizes, type ContainerListOptions,
 } from './container-list.js';
 export { inspectContainer } from './inspect.js';
+export { containerLogs, formatTimestamp, type ContainerLogsOptions, type LogEntry } from './container-logs.js';
 
 // ---- images -------------------------------------------------------------
 export { imageList, imageInspect, imageHistory, type ImageListEntry, type ImageListName, type ImageListOptions, type ImageHistoryEntry } from './image-views.js';
