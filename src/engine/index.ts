@@ -19,6 +19,7 @@ export {
 } from './container-list.js';
 export { inspectContainer } from './inspect.js';
 export { containerLogs, formatTimestamp, type ContainerLogsOptions, type LogEntry } from './container-logs.js';
+export { attachContainer, forwardSignal, type AttachSession, type AttachStreams, type ExitInfo } from './container-attach.js';
 
 // ---- images -------------------------------------------------------------
 export { imageList, imageInspect, imageHistory, type ImageListEntry, type ImageListName, type ImageListOptions, type ImageHistoryEntry } from './image-views.js';
