@@ -22,4 +22,6 @@ export { containerLogs, formatTimestamp, type ContainerLogsOptions, type LogEntr
 export { attachContainer, forwardSignal, type AttachSession, type AttachStreams, type ExitInfo } from './container-attach.js';
 
 // ---- images -------------------------------------------------------------
+export { imageSize, tagImage, removeImage, pruneImages, type RemoveReport } from './images.js';
 export { imageList, imageInspect, imageHistory, type ImageListEntry, type ImageListName, type ImageListOptions, type ImageHistoryEntry } from './image-views.js';
+export { saveImages, loadImages, importImage, type ArchiveFormat, type ImportOptions, type LoadResult, type SaveResult } from './image-transfer.js';
