@@ -3,8 +3,7 @@
 // processes.
 import { basename, dirname } from 'node:path';
 import type { Command } from 'commander';
-import type { ContainerInfo } from '../engine/container-info.js';
-import { cgroupLocation, cgroupSummaryOf, cpusOf, type CgroupSummary } from '../engine/cgroups-view.js';
+import { type ContainerInfo, cgroupLocation, cgroupSummaryOf, cpusOf, type CgroupSummary } from '../engine/index.js';
 import { invalid } from '../util/errors.js';
 import type { CliContext } from './context.js';
 import { containersNamed, failAsDocker } from './container/lookup.js';

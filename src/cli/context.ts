@@ -1,7 +1,7 @@
 // What every Docker-style command needs: the engine for the global --root and
 // --run-root, and a way to say something on stderr.
 import type { Command } from 'commander';
-import { Engine } from '../engine/engine.js';
+import { Engine } from '../engine/index.js';
 
 export interface CliContext {
   engine(): Engine;

@@ -2,6 +2,9 @@
 // (go-template.ts), human sizes and "2 hours ago".
 import { parseGoTemplate } from './go-template.js';
 
+// Docker's "2 hours" and "2 hours ago" are the engine's too (ps's STATUS text).
+export { humanDuration, ago } from '../util/duration.js';
+
 export type Row = Record<string, string>;
 
 /** Docker's units.HumanSizeWithPrecision(n, 3): decimal units. */
@@ -26,32 +29,6 @@ export function bytesSize(bytes: number): string {
     i++;
   }
   return `${Number(value.toPrecision(4))}${units[i]}`;
-}
-
-/** Docker's units.HumanDuration, as in "Up 2 hours" and "2 hours ago". */
-export function humanDuration(ms: number): string {
-  // Go's int() truncates seconds and minutes; hours are rounded.
-  const s = Math.floor(ms / 1000);
-  if (s < 1) return 'Less than a second';
-  if (s === 1) return '1 second';
-  if (s < 60) return `${s} seconds`;
-  const m = Math.floor(s / 60);
-  if (m === 1) return 'About a minute';
-  if (m < 60) return `${m} minutes`;
-  const h = Math.round(s / 3600);
-  if (h === 1) return 'About an hour';
-  if (h < 48) return `${h} hours`;
-  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
-  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
-  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
-  return `${Math.floor(h / 24 / 365)} years`;
-}
-
-export function ago(iso: string | undefined, now = Date.now()): string {
-  if (!iso) return 'N/A';
-  const t = Date.parse(iso);
-  if (Number.isNaN(t)) return 'N/A';
-  return `${humanDuration(now - t)} ago`;
 }
 
 /**

@@ -4,7 +4,7 @@
 // where `ps` and `inspect` read it.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { runHealthcheck } from '../engine/health.js';
+import { runHealthcheck } from '../engine/index.js';
 
 /** Add `healthcheck` to the hidden `internal` command group. */
 export function registerInternalHealthcheck(internal: Command, ctx: CliContext): Command {

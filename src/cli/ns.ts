@@ -1,7 +1,7 @@
 // `berth ns [CONTAINER...]`: each container's namespaces, as lsns lists them,
 // with whether each is the host's own (no isolation there) or the container's.
 import type { Command } from 'commander';
-import { containerNamespaces, type ContainerNamespaces } from '../engine/namespaces-view.js';
+import { containerNamespaces, type ContainerNamespaces } from '../engine/index.js';
 import type { CliContext } from './context.js';
 import { containersNamed, failAsDocker } from './container/lookup.js';
 import { renderTemplate, table } from './format.js';

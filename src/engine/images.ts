@@ -1,7 +1,7 @@
-// Image management that both faces need: sizes, removal with Docker's
+// Image management that both faces need: sizes, tagging, removal with Docker's
 // rules (untag first, refuse an image in use or with several names unless
 // forced, free layers and blobs nobody else uses), and pruning.
-import { conflict } from '../util/errors.js';
+import { conflict, invalid } from '../util/errors.js';
 import type { Image } from '../image/images.js';
 import { chainIdsOf, type ChainId } from '../image/layers.js';
 import { parseReference, formatReference } from '../image/reference.js';
@@ -29,6 +29,15 @@ export function imageSize(engine: Engine, image: Image): number {
     }
   }
   return total;
+}
+
+/** `tag`: give the image `source` names another name, `target` (not a digest). */
+export function tagImage(engine: Engine, source: string, target: string): void {
+  const { images } = engine.stores;
+  const image = images.resolve(source);
+  const ref = parseReference(target);
+  if (ref.digest) throw invalid('InvalidReference', `refusing to create a tag with a digest reference: ${target}`);
+  images.tag(formatReference(ref), image.digest);
 }
 
 /** `rmi`: untag `text`; when it was the last name (or by ID, or forced), delete the image. */

@@ -3,6 +3,8 @@
 // time.ParseDuration and printing Duration.String(), so a value round-trips
 // the way a Docker user sees it. Durations are nanoseconds in a JS number:
 // exact up to 2^53 ns (about 104 days), which every timeout here fits.
+// Also Docker's human durations ("Up 2 hours", "3 minutes ago"), which
+// the engine's list shapes and the CLI's columns both use.
 
 const UNIT_NS: Record<string, bigint> = {
   ns: 1n,
@@ -76,4 +78,30 @@ function withFraction(v: bigint, precision: number): string {
   const scale = 10n ** BigInt(precision);
   const fraction = precision === 0 ? '' : (v % scale).toString().padStart(precision, '0').replace(/0+$/, '');
   return `${v / scale}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Docker's units.HumanDuration, as in "Up 2 hours" and "2 hours ago". */
+export function humanDuration(ms: number): string {
+  // Go's int() truncates seconds and minutes; hours are rounded.
+  const s = Math.floor(ms / 1000);
+  if (s < 1) return 'Less than a second';
+  if (s === 1) return '1 second';
+  if (s < 60) return `${s} seconds`;
+  const m = Math.floor(s / 60);
+  if (m === 1) return 'About a minute';
+  if (m < 60) return `${m} minutes`;
+  const h = Math.round(s / 3600);
+  if (h === 1) return 'About an hour';
+  if (h < 48) return `${h} hours`;
+  if (h < 24 * 7 * 2) return `${Math.floor(h / 24)} days`;
+  if (h < 24 * 30 * 2) return `${Math.floor(h / 24 / 7)} weeks`;
+  if (h < 24 * 365 * 2) return `${Math.floor(h / 24 / 30)} months`;
+  return `${Math.floor(h / 24 / 365)} years`;
+}
+
+export function ago(iso: string | undefined, now = Date.now()): string {
+  if (!iso) return 'N/A';
+  const t = Date.parse(iso);
+  if (Number.isNaN(t)) return 'N/A';
+  return `${humanDuration(now - t)} ago`;
 }

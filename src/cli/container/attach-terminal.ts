@@ -1,10 +1,7 @@
 // This terminal (or these pipes) attached to a container's monitor, for
 // `run`, `start -a` and `attach`: raw mode and window size on a terminal,
 // stdin passed on, signals proxied to the container as Docker's --sig-proxy.
-import { attach, type AttachSession } from '../../runtime/attach.js';
-import type { ExitInfo } from '../../runtime/state.js';
-import type { Engine } from '../../engine/engine.js';
-import type { ContainerInfo } from '../../engine/container-info.js';
+import { attachContainer, forwardSignal, type AttachSession, type ContainerInfo, type Engine, type ExitInfo } from '../../engine/index.js';
 
 const PROXIED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
@@ -17,7 +14,7 @@ export interface Attached {
 export async function attachTerminal(engine: Engine, info: ContainerInfo, opts: { stdin: boolean; sigProxy: boolean }): Promise<Attached> {
   const tty = info.body.Tty ?? false;
   const stdin = opts.stdin ? process.stdin : undefined;
-  const session = await attach(engine.attachSocket(info.id), { stdin, stdout: process.stdout, stderr: process.stderr, tty });
+  const session = await attachContainer(engine, info, { ...(stdin ? { stdin } : {}), stdout: process.stdout, stderr: process.stderr });
   const raw = tty && stdin !== undefined && process.stdin.isTTY;
   if (raw) process.stdin.setRawMode(true);
   const resize = () => {
@@ -30,7 +27,7 @@ export async function attachTerminal(engine: Engine, info: ContainerInfo, opts: 
   // With a terminal, ^C reaches the container as a byte; without one, as a signal.
   const proxy = (sig: NodeJS.Signals) => {
     try {
-      engine.runtime.kill(info.id, sig);
+      forwardSignal(engine, info, sig);
     } catch { /* it ended meanwhile */ }
   };
   const proxied = opts.sigProxy && !raw ? PROXIED : [];

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { invalid } from '../../util/errors.js';
-import { commitContainer } from '../../engine/commit.js';
+import { commitContainer } from '../../engine/index.js';
 import { collect, type CliContext } from '../context.js';
 import { failAsDocker } from './lookup.js';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { errnoCode, invalid } from '../../util/errors.js';
-import { copyFromContainer, copyToContainer } from '../../engine/container-fs.js';
+import { copyFromContainer, copyToContainer } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { failAsDocker } from './lookup.js';
 

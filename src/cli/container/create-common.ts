@@ -3,10 +3,9 @@
 // the --pull policy says so).
 import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
-import { parsePlatform } from '../../image/manifest.js';
-import type { CreateBody } from '../../engine/host-config.js';
-import type { CliContext } from '../context.js';
+import { parsePlatform, type CreateBody } from '../../engine/index.js';
 import { progressView } from '../image/progress.js';
+import type { CliContext } from '../context.js';
 import { processFlags } from './flags-process.js';
 import { hostFlags } from './flags-host.js';
 import { storageFlags } from './flags-storage.js';

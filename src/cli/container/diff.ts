@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { containerChanges } from '../../engine/container-diff.js';
+import { containerChanges } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { failAsDocker } from './lookup.js';
 

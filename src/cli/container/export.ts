@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { errnoCode, invalid } from '../../util/errors.js';
-import { exportContainer } from '../../engine/container-fs.js';
+import { exportContainer } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { writeOutputFile } from '../output-file.js';
 import { failAsDocker } from './lookup.js';

@@ -5,8 +5,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
 import { parseGoDuration, DurationSyntaxError } from '../../util/duration.js';
-import type { HealthConfig } from '../../engine/host-config.js';
-import { validateHealthConfig } from '../../engine/health.js';
+import { type HealthConfig, validateHealthConfig } from '../../engine/index.js';
 import { badFlag } from './flags-host.js';
 import type { FlagGroup, ParsedFlags } from './flags.js';
 

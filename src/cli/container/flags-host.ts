@@ -10,8 +10,7 @@ import { invalid } from '../../util/errors.js';
 import { ramInBytes } from '../../util/units.js';
 import { collect } from '../context.js';
 import { hostConfigOf, type FlagGroup, type ParsedFlags } from './flags.js';
-import type { DeviceMapping, Ulimit } from '../../engine/host-config.js';
-import { validateHostConfig, ULIMIT_NAMES } from '../../engine/host-options.js';
+import { type DeviceMapping, type Ulimit, validateHostConfig, ULIMIT_NAMES } from '../../engine/index.js';
 
 /** Docker's wording for a value its flag parser refuses. */
 export function badFlag(value: string, flag: string, why: string): never {

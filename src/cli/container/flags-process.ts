@@ -3,8 +3,7 @@
 // stop signal and timeout, the restart policy and --rm.
 import { readFileSync } from 'node:fs';
 import { invalid } from '../../util/errors.js';
-import { signalNumber } from '../../runtime/signals.js';
-import type { RestartPolicy } from '../../engine/host-config.js';
+import { signalNumber, type RestartPolicy } from '../../engine/index.js';
 import { collect } from '../context.js';
 import { hostConfigOf, type FlagGroup } from './flags.js';
 

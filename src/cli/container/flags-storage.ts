@@ -9,8 +9,7 @@ import { ramInBytes } from '../../util/units.js';
 import { collect } from '../context.js';
 import { hostConfigOf, type FlagGroup, type ParsedFlags } from './flags.js';
 import { badFlag } from './flags-host.js';
-import type { MountSpec } from '../../engine/host-config.js';
-import { mountPointsOf } from '../../engine/mount-points.js';
+import { type MountSpec, mountPointsOf } from '../../engine/index.js';
 
 /** One CSV record, as Go's encoding/csv reads it (quotes around a field, "" for a quote inside). */
 export function csvFields(value: string, flag: string): string[] {

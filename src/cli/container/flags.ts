@@ -2,7 +2,7 @@
 // command and writes what they say into Docker's create body; run.ts and
 // create.ts just add every group.
 import type { Command } from 'commander';
-import type { CreateBody } from '../../engine/host-config.js';
+import type { CreateBody } from '../../engine/index.js';
 
 export type ParsedFlags = Record<string, unknown>;
 

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { BerthError, invalid } from '../../util/errors.js';
-import { inspectContainer } from '../../engine/inspect.js';
-import { imageInspect } from '../image/inspect.js';
+import { inspectContainer, imageInspect, containerSizes } from '../../engine/index.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { renderObject } from '../format.js';
-import { containerSizes } from './ps.js';
 
 /** `inspect` (containers, then images, as Docker) and `container inspect`. */
 export function registerInspect(parent: Command, ctx: CliContext, onlyContainers = false): Command {
@@ -32,7 +30,7 @@ export function registerInspect(parent: Command, ctx: CliContext, onlyContainers
               if (!(err instanceof BerthError && err.kind === 'notFound') || type === 'container') throw err;
             }
           }
-          found.push(imageInspect(engine, engine.stores.images.resolve(name)));
+          found.push(imageInspect(engine, name));
         } catch (err) {
           if (!(err instanceof BerthError)) throw err;
           process.stderr.write(`Error: No such ${type ?? 'object'}: ${name}\n`);

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { invalid } from '../../util/errors.js';
-import { readLog, formatTimestamp } from '../../runtime/json-log.js';
-import { containerPaths } from '../../engine/container-info.js';
+import { containerLogs, formatTimestamp } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { asDaemon } from './each.js';
 
@@ -36,23 +34,11 @@ export function registerLogs(parent: Command, ctx: CliContext): Command {
       const info = await asDaemon(() => engine.container(name));
       if (opts.tail !== 'all' && !/^-?\d+$/.test(opts.tail)) throw invalid('InvalidFlag', `invalid value for "tail": strconv.Atoi: parsing "${opts.tail}": invalid syntax`);
       const tail = opts.tail === 'all' || Number(opts.tail) < 0 ? undefined : Number(opts.tail);
-      const log = containerPaths(info.dir, info.id).log;
-      if (!existsSync(log)) return;
-      let running = info.state.Running;
-      // Polled at most every 100 ms while following: is the container still up?
-      let lastCheck = 0;
-      const stillRunning = () => {
-        if (Date.now() - lastCheck > 100) {
-          lastCheck = Date.now();
-          void engine.container(info.id).then((c) => { running = c.state.Running || c.state.Restarting; }, () => { running = false; });
-        }
-        return running;
-      };
-      for await (const entry of readLog(log, {
+      for await (const entry of containerLogs(engine, info, {
         ...(tail !== undefined ? { tail } : {}),
         ...(opts.since ? { since: parseTime(opts.since, '--since') } : {}),
         ...(opts.until ? { until: parseTime(opts.until, '--until') } : {}),
-        follow: opts.follow ?? false, stillRunning,
+        follow: opts.follow ?? false,
       })) {
         const out = entry.stream === 'stderr' ? process.stderr : process.stdout;
         out.write(opts.timestamps ? `${formatTimestamp(entry.time)} ${entry.log}` : entry.log);

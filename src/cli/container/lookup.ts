@@ -1,8 +1,7 @@
 // Finding the containers a command names, with Docker's errors: `docker top`,
 // `stats`, `ns` and `cgroups` print "Error response from daemon: …" and end
 // with status 1 for a container that does not exist or is not running.
-import type { Engine } from '../../engine/engine.js';
-import type { ContainerInfo } from '../../engine/container-info.js';
+import type { Engine, ContainerInfo } from '../../engine/index.js';
 import { BerthError, conflict } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import { sayOnStderr } from '../say.js';

@@ -2,8 +2,7 @@
 // every second until Ctrl-C, or one table with --no-stream. CPU % needs two
 // readings, so the first table comes a second after the start, as Docker's.
 import type { Command } from 'commander';
-import type { ContainerInfo } from '../../engine/container-info.js';
-import { cpuPercent, memoryPercent, sampleStats, type StatsSample } from '../../engine/container-stats.js';
+import { type ContainerInfo, cpuPercent, memoryPercent, sampleStats, type StatsSample } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { bytesSize, humanSize, renderTemplate } from '../format.js';
 import { containersNamed, failAsDocker, isRunning } from './lookup.js';

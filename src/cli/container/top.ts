@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Command } from 'commander';
-import { cgroupSummaryOf } from '../../engine/cgroups-view.js';
+import { cgroupSummaryOf } from '../../engine/index.js';
 import { invalid, systemError } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
 import { containersNamed, failAsDocker } from './lookup.js';

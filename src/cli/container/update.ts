@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
 import type { CliContext } from '../context.js';
-import { updateContainer, type UpdateRequest } from '../../engine/update.js';
-import { validateHostConfig } from '../../engine/host-options.js';
+import { updateContainer, type UpdateRequest, validateHostConfig } from '../../engine/index.js';
 import { addResourceFlags, resourcesFromFlags } from './flags-host.js';
 import { parseRestartPolicy } from './flags-process.js';
 import { eachContainer } from './each.js';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { importRootfs } from '../../image/import.js';
+import { importImage } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 
@@ -12,7 +12,7 @@ export function registerImport(parent: Command, ctx: CliContext): Command {
     .option('-m, --message <message>', 'commit message')
     .option('--epoch', 'creation time 1970-01-01 (reproducible image digests)')
     .action(async (file: string, reference: string | undefined, opts: { change: string[]; message?: string; epoch?: boolean }) => {
-      const image = await importRootfs(ctx.engine().stores, file === '-' ? process.stdin : file, {
+      const image = await importImage(ctx.engine(), file === '-' ? process.stdin : file, {
         ...(reference ? { reference } : {}),
         changes: opts.change,
         ...(opts.message ? { message: opts.message } : {}),

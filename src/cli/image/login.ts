@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { invalid } from '../../util/errors.js';
-import { login, logout, DOCKER_HUB } from '../../image/registry/index.js';
+import { login, logout, DOCKER_HUB } from '../../engine/index.js';
 import { sayOnStderr } from '../say.js';
 
 export function registerLogin(parent: Command): void {

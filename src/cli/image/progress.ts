@@ -1,7 +1,7 @@
 // Pull and push progress as Docker shows it: one line per layer, redrawn in
 // place on a terminal (cli-progress), plain lines otherwise.
 import cliProgress from 'cli-progress';
-import type { PullProgress, PushProgress } from '../../image/pull.js';
+import type { PullProgress, PushProgress } from '../../engine/index.js';
 import { humanSize } from '../format.js';
 
 export interface ProgressView {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { pruneImages } from '../../engine/images.js';
+import { pruneImages } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { humanSize } from '../format.js';
 

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { parsePlatform } from '../../image/manifest.js';
-import { familiarString, formatReference } from '../../image/reference.js';
+import { parsePlatform, familiarString, formatReference } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { progressView } from './progress.js';
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { familiarString } from '../../image/reference.js';
+import { familiarString } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { progressView } from './progress.js';
 

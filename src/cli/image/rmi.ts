@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError } from '../../util/errors.js';
-import { familiarString, parseReference } from '../../image/reference.js';
-import { removeImage } from '../../engine/images.js';
+import { familiarString, parseReference, removeImage } from '../../engine/index.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { sayOnStderr } from '../say.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
-import { createVolume } from '../../engine/volumes.js';
+import { createVolume } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { labelsOf } from './labels.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError } from '../../util/errors.js';
-import { dockerVolume, volume } from '../../engine/volumes.js';
+import { dockerVolume, volume } from '../../engine/index.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { renderObject } from '../format.js';

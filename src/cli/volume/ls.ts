@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid } from '../../util/errors.js';
-import { listVolumes, type Volume } from '../../engine/volumes.js';
+import { listVolumes, type Volume } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { renderTemplate, table, type Row } from '../format.js';

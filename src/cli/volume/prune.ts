@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { invalid } from '../../util/errors.js';
-import { pruneVolumes } from '../../engine/volumes.js';
+import { pruneVolumes } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { humanSize } from '../format.js';

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { BerthError } from '../../util/errors.js';
-import { removeVolume } from '../../engine/volumes.js';
+import { removeVolume } from '../../engine/index.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { sayOnStderr } from '../say.js';
