@@ -231,7 +231,7 @@ test('attach: a second client sees the output and feeds stdin', async () => {
 });
 
 test('ps: -a, -q, -l, -n, --filter, --format, --no-trunc, -s', () => {
-  const a = ok(b('run', '-d', '--name', 'one', '--label', 'tier=front', 'busybox', 'sleep', '60'));
+  const a = ok(b('run', '-d', '--name', 'one', '--label', 'tier=front', 'busybox', 'sleep', '600'));
   const c = ok(b('create', '--name', 'two', 'busybox', 'true'));
   assert.equal(b('run', '--name', 'three', 'busybox', 'sh', '-c', 'exit 2').status, 2);
   assert.deepEqual(ok(b('ps', '-q')).split('\n'), [a.slice(0, 12)]);
