@@ -36,13 +36,13 @@ const PSEUDO_FILESYSTEMS = new Set([
  * left out and its contents are at the archive's top level, as `export`
  * writes them). `owner` turns the ids on disk into those the headers show.
  */
-export function packTree(hostPath: string, name: string, owner: (ids: Owner) => Owner): Readable {
+export function packTree(hostPath: string, name: string, owner: (ids: Owner) => Owner, leaveOut: (name: string) => boolean = () => false): Readable {
   // /proc and /sys files say they are empty and then are not: a tar cannot hold them (nor can Docker's).
   // (statfs follows links: a link is checked by where it is, its directory.)
   const where = lstatSync(hostPath).isSymbolicLink() ? dirname(hostPath) : hostPath;
   if (PSEUDO_FILESYSTEMS.has(statfsSync(where).type)) throw invalid('KernelFilesystem', 'cannot copy from a kernel filesystem (/proc, /sys, …): its files are the kernel\'s, not the container\'s');
   const pack = tar.pack();
-  const walker = new PackWalker(pack, owner);
+  const walker = new PackWalker(pack, owner, leaveOut);
   (async () => {
     const st = await lstat(hostPath);
     if (name === '') await walker.children(hostPath, '', st.dev);
@@ -56,7 +56,7 @@ class PackWalker {
   /** dev:ino → the first name, for hard links. */
   private readonly seen = new Map<string, string>();
 
-  constructor(private readonly pack: tar.Pack, private readonly owner: (ids: Owner) => Owner) {}
+  constructor(private readonly pack: tar.Pack, private readonly owner: (ids: Owner) => Owner, private readonly leaveOut: (name: string) => boolean) {}
 
   async entry(abs: string, name: string, st: Stats): Promise<void> {
     const ids = this.owner({ uid: st.uid, gid: st.gid });
@@ -86,7 +86,9 @@ class PackWalker {
       const childAbs = join(abs, child);
       const st = await lstat(childAbs);
       if (st.isDirectory() && st.dev !== dev && PSEUDO_FILESYSTEMS.has(statfsSync(childAbs).type)) continue;
-      await this.entry(childAbs, name === '' ? child : `${name}/${child}`, st);
+      const childName = name === '' ? child : `${name}/${child}`;
+      if (this.leaveOut(childName)) continue;
+      await this.entry(childAbs, childName, st);
     }
   }
 

@@ -30,7 +30,11 @@ export async function containerChanges(engine: Engine, container: string): Promi
   const image = engine.image(info.imageId);
   const top = chainIdsOf(image.layers.map((l) => l.diffId)).at(-1);
   const layers = engine.stores.layers;
-  const lowers: Lower[] = top === undefined ? [] : layers.chain(top).map((rec) => ({ diff: layers.diffDir(rec.chainId), opaque: new Set(rec.opaque) }));
+  // Docker's init layer is the top one below the container's changes: what differs from it is a change.
+  const lowers: Lower[] = [
+    { diff: join(info.dir, 'init'), opaque: new Set<string>() },
+    ...(top === undefined ? [] : layers.chain(top).map((rec) => ({ diff: layers.diffDir(rec.chainId), opaque: new Set(rec.opaque) }))),
+  ];
   const { opaque } = await scanXattrs(upper);
   const walk = new ChangeWalk(upper, lowers, new Set(opaque), mountpointsOf(info));
   await walk.dir('');

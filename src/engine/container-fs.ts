@@ -21,7 +21,7 @@ import type { Spec } from '../runtime/spec.js';
 import type { Engine } from './engine.js';
 import { containerPaths, type ContainerInfo } from './container-info.js';
 import { resolveInRoot, type ResolvedPath } from './container-root.js';
-import { isMountPoint, unmountRootfs } from '../image/snapshots.js';
+import { isInitLayerEntry, isMountPoint, unmountRootfs } from '../image/snapshots.js';
 import { extractArchive, packTree, type Owner } from './container-archive.js';
 
 export interface CopyOptions {
@@ -267,7 +267,8 @@ export async function exportContainer(engine: Engine, container: string, out: Wr
   const info = await engine.container(container);
   const ids = idMappingOf(info);
   try {
-    await withOverlay(engine, info, (rootfs) => pipeline(packTree(rootfs, '', ids.toContainer), out));
+    // Docker's init layer (/.dockerenv, /etc/mtab) is berth's, not the container's.
+    await withOverlay(engine, info, (rootfs) => pipeline(packTree(rootfs, '', ids.toContainer, (name) => isInitLayerEntry(info.dir, name)), out));
   } catch (err) {
     if (err instanceof BerthError) throw err;
     throw new BerthError('system', 'ExportFailed', `exporting container ${container} failed: ${(err as Error).message}`, { cause: err });

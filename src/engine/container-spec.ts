@@ -64,9 +64,8 @@ export function mergeProcess(imageConfig: ImageRunConfig, flags: RunFlags, hostE
   });
   const hasPath = [...image, ...fromFlags].some((e) => e.startsWith('PATH='));
   let merged = mergeEnv(hasPath ? [] : [DEFAULT_PATH_ENV], image, fromFlags);
-  const has = (key: string) => merged.some((e) => e.startsWith(`${key}=`));
-  if (flags.hostname && !has('HOSTNAME')) merged = [...merged, `HOSTNAME=${flags.hostname}`];
-  if (flags.tty && !has('TERM')) merged = [...merged, 'TERM=xterm'];
+  if (flags.hostname && !hasEnv(merged, 'HOSTNAME')) merged = [...merged, `HOSTNAME=${flags.hostname}`];
+  if (flags.tty && !hasEnv(merged, 'TERM')) merged = [...merged, 'TERM=xterm'];
 
   return {
     args,
@@ -74,6 +73,22 @@ export function mergeProcess(imageConfig: ImageRunConfig, flags: RunFlags, hostE
     cwd: workdir(flags.workdir, imageConfig.WorkingDir),
     user: flags.user ?? imageConfig.User ?? '',
   };
+}
+
+function hasEnv(env: readonly string[], key: string): boolean {
+  return env.some((e) => e === key || e.startsWith(`${key}=`));
+}
+
+/** What the engine adds to a process's environment at start, as Docker's daemon does, unless the image or the user set it. */
+const ENGINE_ENV_KEYS = ['PATH', 'HOSTNAME', 'TERM', 'HOME'] as const;
+
+/**
+ * The environment as Docker reports it (`Config.Env`): the process's, without
+ * what the engine added at start — only what the image and the user gave.
+ */
+export function configuredEnv(processEnv: readonly string[], imageEnv: readonly string[], userEnv: readonly string[]): string[] {
+  const added = ENGINE_ENV_KEYS.filter((key) => !hasEnv(imageEnv, key) && !hasEnv(userEnv, key));
+  return processEnv.filter((e) => !added.some((key) => e.startsWith(`${key}=`)));
 }
 
 /** Docker refuses a relative -w; an image's relative WorkingDir is taken from /. */
@@ -86,7 +101,7 @@ function workdir(flag: string | undefined, image: string | undefined): string {
 }
 
 
-interface PasswdEntry { name: string; uid: number; gid: number }
+interface PasswdEntry { name: string; uid: number; gid: number; home: string }
 interface GroupEntry { name: string; gid: number; members: string[] }
 
 function readLines(rootfs: string, path: string): string[] {
@@ -95,7 +110,7 @@ function readLines(rootfs: string, path: string): string[] {
 
 function passwd(rootfs: string): PasswdEntry[] {
   return readLines(rootfs, '/etc/passwd').map((l) => l.split(':')).filter((f) => f.length >= 4)
-    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]) }));
+    .map((f) => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '' }));
 }
 
 function groups(rootfs: string): GroupEntry[] {
@@ -106,28 +121,25 @@ function groups(rootfs: string): GroupEntry[] {
 /**
  * Resolve `user[:group]` (names or numbers) against the container's own
  * /etc/passwd and /etc/group, as Docker does: a name must exist there, a
- * number need not; supplementary groups come from /etc/group membership.
+ * number need not; the supplementary groups are the primary group (as
+ * containerd and Docker give it since CVE-2023-25173) and the /etc/group
+ * memberships; the home directory is the passwd entry's (`/root` for a root
+ * without one, `/` for anyone else unknown).
  */
-export function resolveUser(rootfs: string, user: string): { uid: number; gid: number; additionalGids: number[] } {
+export function resolveUser(rootfs: string, user: string): { uid: number; gid: number; additionalGids: number[]; home: string } {
   const [userPart = '', groupPart] = user.split(':', 2);
   const users = passwd(rootfs);
-  let uid = 0;
-  let gid = 0;
-  let name: string | undefined = 'root';
-  if (userPart !== '') {
-    if (/^\d+$/.test(userPart)) {
-      uid = Number(userPart);
-      const entry = users.find((u) => u.uid === uid);
-      name = entry?.name;
-      gid = entry?.gid ?? 0;
-    } else {
-      const entry = users.find((u) => u.name === userPart);
-      if (!entry) throw new BerthError('invalid', 'UnknownUser', `unable to find user ${userPart}: no matching entries in passwd file`);
-      uid = entry.uid;
-      gid = entry.gid;
-      name = entry.name;
-    }
+  let entry: PasswdEntry | undefined;
+  if (userPart === '') entry = users.find((u) => u.uid === 0);
+  else if (/^\d+$/.test(userPart)) entry = users.find((u) => u.uid === Number(userPart));
+  else {
+    entry = users.find((u) => u.name === userPart);
+    if (!entry) throw new BerthError('invalid', 'UnknownUser', `unable to find user ${userPart}: no matching entries in passwd file`);
   }
+  const uid = userPart === '' ? 0 : entry?.uid ?? Number(userPart);
+  let gid = entry?.gid ?? 0;
+  const name = entry?.name ?? (uid === 0 ? 'root' : undefined);
+  const home = entry?.home || (uid === 0 ? '/root' : '/');
   const allGroups = groups(rootfs);
   if (groupPart !== undefined && groupPart !== '') {
     if (/^\d+$/.test(groupPart)) {
@@ -138,8 +150,8 @@ export function resolveUser(rootfs: string, user: string): { uid: number; gid: n
       gid = entry.gid;
     }
   }
-  const additionalGids = name === undefined ? [] : allGroups.filter((g) => g.members.includes(name!) && g.gid !== gid).map((g) => g.gid);
-  return { uid, gid, additionalGids };
+  const memberOf = name === undefined ? [] : allGroups.filter((g) => g.members.includes(name) && g.gid !== gid).map((g) => g.gid);
+  return { uid, gid, additionalGids: [...new Set([gid, ...memberOf])], home };
 }
 
 export interface ContainerSpecOptions {
@@ -160,8 +172,8 @@ export function containerSpec(opts: ContainerSpecOptions): Spec {
     seccomp: dockerDefaultSeccomp(DOCKER_DEFAULT_CAPABILITIES),
   });
   const user = resolveUser(opts.rootfs, opts.process.user);
-  spec.process!.user = { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) };
-  spec.process!.env = opts.process.env;
+  spec.process!.user = { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids };
+  spec.process!.env = hasEnv(opts.process.env, 'HOME') ? opts.process.env : [...opts.process.env, `HOME=${user.home}`];
   spec.process!.cwd = opts.process.cwd;
   // Docker's containers get a generous open-files limit; as an engine default
   // (not the user's request) it quietly stays within what this host allows.

@@ -596,7 +596,8 @@ export class Engine {
     const rootfs = containerPaths(info.dir, info.id).rootfs;
     const user = opts.user !== undefined ? resolveUser(rootfs, opts.user) : undefined;
     return this.runtime.exec({
-      id: info.id, args: opts.cmd, env: [...(opts.tty ? ['TERM=xterm'] : []), ...(opts.env ?? [])],
+      // Another user's exec has that user's HOME, as runc gives it, unless one is asked for.
+      id: info.id, args: opts.cmd, env: [...(opts.tty ? ['TERM=xterm'] : []), ...(user ? [`HOME=${user.home}`] : []), ...(opts.env ?? [])],
       ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
       ...(user ? { user } : {}), tty: opts.tty ?? false, detach: opts.detach ?? false, keep: opts.keep ?? false,
       ...(opts.stdio ? { stdio: opts.stdio } : {}),

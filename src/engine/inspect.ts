@@ -10,6 +10,7 @@ import { containerPaths, type ContainerInfo } from './container-info.js';
 import { namespacesOf } from './namespaces-view.js';
 import { cgroupSummaryOf } from './cgroups-view.js';
 import { mergeHealthConfig } from './health.js';
+import { configuredEnv } from './container-spec.js';
 import type { HealthConfig } from './host-config.js';
 
 function bundleSpec(info: ContainerInfo): Spec | undefined {
@@ -85,7 +86,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
       Tty: info.body.Tty ?? false,
       OpenStdin: info.body.OpenStdin ?? false,
       StdinOnce: info.body.StdinOnce ?? false,
-      Env: spec?.process?.env ?? [],
+      Env: nullIfEmpty(configuredEnv(spec?.process?.env ?? [], (imageConfig.Env as string[] | null | undefined) ?? [], info.body.Env ?? [])),
       Cmd: info.body.Cmd ?? imageConfig.Cmd ?? null,
       Image: info.image,
       Volumes: imageConfig.Volumes ?? null,
@@ -110,4 +111,9 @@ function cgroupSection(info: ContainerInfo): Record<string, unknown> {
   } catch {
     return { Path: info.cgroupsPath, Exists: false };
   }
+}
+
+/** Go's nil slice: Docker prints an empty list it never filled as null. */
+function nullIfEmpty<T>(list: T[]): T[] | null {
+  return list.length ? list : null;
 }

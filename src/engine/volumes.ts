@@ -17,7 +17,8 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, type Stats } from 'node:fs';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
+import { INIT_LAYER_ENTRIES, isInitLayerEntry } from '../image/snapshots.js';
 import { conflict, invalid, notFound, systemError, errnoCode } from '../util/errors.js';
 import { migrate, type Database } from '../util/db.js';
 import { resolveInRoot } from '../runtime/executable.js';
@@ -305,6 +306,11 @@ function copyImageContent(engine: Engine, name: string, rootfs: string, target: 
     } catch (err) {
       const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
       throw systemError('VolumeCopyFailed', `copy the image's ${target} into volume ${name}: ${stderr || (err as Error).message}`, err);
+    }
+    // What Docker's init layer shows there (/etc/mtab) is berth's, not the image's content.
+    const under = `${found.hostPath.slice(rootfs.length).replace(/^\/+/, '')}/`;
+    for (const entry of INIT_LAYER_ENTRIES) {
+      if (entry.startsWith(under) && isInitLayerEntry(dirname(rootfs), entry)) rmSync(join(staging, entry.slice(under.length)), { force: true });
     }
     const d = db(engine);
     d.transaction(() => {

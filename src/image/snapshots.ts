@@ -16,7 +16,7 @@
 // the `.wh.` files of the image format: the changeset `commit` and `export`
 // need.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -39,15 +39,7 @@ export function mountRootfs(layers: LayerStore, chainId: ChainId | undefined, di
   const work = join(dir, 'work');
   for (const d of [rootfs, upper, work]) mkdirSync(d, { recursive: true, mode: 0o755 });
   if (isMountPoint(rootfs)) return rootfs;
-  let lowers: string[];
-  if (chainId === undefined) {
-    // Overlay needs a lower dir: an image without layers has an empty one.
-    const empty = join(dir, 'empty');
-    mkdirSync(empty, { recursive: true, mode: 0o755 });
-    lowers = [empty];
-  } else {
-    lowers = layers.shortLowerDirs(chainId);
-  }
+  const lowers = [initLayer(dir), ...(chainId === undefined ? [] : layers.shortLowerDirs(chainId))];
   for (const p of [upper, work, ...lowers]) {
     // Overlay's option syntax reserves these; berth's own paths never need them.
     if (/[,:\\]/.test(p)) throw systemError('MountFailed', `cannot mount an overlay on ${rootfs}: path "${p}" contains ",", ":" or "\\"`);
@@ -62,6 +54,35 @@ export function mountRootfs(layers: LayerStore, chainId: ChainId | undefined, di
     throw systemError('MountFailed', `cannot mount an overlay on ${rootfs}: ${stderrOf(err)}`, err);
   }
   return rootfs;
+}
+
+/**
+ * What Docker's init layer gives every container, between the image and the
+ * container's own changes: `/.dockerenv` (programs test for it) and
+ * `/etc/mtab` as a link to the kernel's mount table. Being a layer of its own,
+ * none of it is a change of the container's: not in `diff` or `commit`.
+ */
+export const INIT_LAYER_ENTRIES = ['.dockerenv', 'etc/mtab'] as const;
+
+function initLayer(dir: string): string {
+  const init = join(dir, 'init');
+  if (!existsSync(join(init, 'etc', 'mtab'))) {
+    mkdirSync(join(init, 'etc'), { recursive: true, mode: 0o755 });
+    writeFileSync(join(init, '.dockerenv'), '', { mode: 0o755 });
+    symlinkSync('/proc/mounts', join(init, 'etc', 'mtab'));
+  }
+  return init;
+}
+
+/** Whether `rel` (a path inside the root, no leading '/') shows the init layer's entry rather than one the container made. */
+export function isInitLayerEntry(dir: string, rel: string): boolean {
+  if (!(INIT_LAYER_ENTRIES as readonly string[]).includes(rel)) return false;
+  try {
+    lstatSync(join(dir, 'upper', rel));
+    return false;
+  } catch {
+    return true;
+  }
 }
 
 /** Unmount `dir`/rootfs; nothing to do if it is not mounted. */
