@@ -10,9 +10,10 @@
  * it ends. The time is when the entry is written, UTC, with nanoseconds.
  *
  * Escaping is Go's encoding/json, as Docker's writer has it: `"` and `\`,
- * \n \r \t, other control bytes and `<` `>` `&` as \u00XX. Bytes that are
- * not UTF-8 are copied as they are (a reader decoding UTF-8 sees U+FFFD, as
- * in Docker's file).
+ * \n \r \t, other control bytes and `<` `>` `&` as \u00XX, U+2028 and
+ * U+2029 as \u2028 and \u2029, and each byte that does not belong to a
+ * valid UTF-8 sequence as \ufffd (so the file is always valid JSON in UTF-8,
+ * byte for byte what Docker's writer makes of the same output).
  *
  * Memory: one line buffer per stream in static storage, whose pages become
  * resident only as far as lines grow, and a small stack buffer per entry.
@@ -75,6 +76,33 @@ static void out_put(struct out *o, const char *s, size_t len)
 	}
 }
 
+/*
+ * The length of the valid UTF-8 sequence at s (at most len bytes), with its
+ * code point in *cp; 0 if the byte there starts none (Go's utf8.DecodeRune:
+ * no overlong forms, no surrogates, nothing above U+10FFFF).
+ */
+static size_t utf8_sequence(const unsigned char *s, size_t len, unsigned int *cp)
+{
+	size_t n;
+	unsigned int min;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len < n)
+		return 0;
+	*cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	}
+	min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+	if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 static void out_escaped(struct out *o, const unsigned char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -85,6 +113,20 @@ static void out_escaped(struct out *o, const unsigned char *s, size_t len)
 		char esc[6] = { '\\', 0 };
 		size_t n = 2;
 
+		if (c >= 0x80) {
+			unsigned int cp = 0;
+			size_t seq = utf8_sequence(s + i, len - i, &cp);
+
+			if (seq && cp != 0x2028 && cp != 0x2029) {
+				i += seq - 1;
+				continue;
+			}
+			out_put(o, (const char *)s + start, i - start);
+			out_put(o, seq ? (cp == 0x2028 ? "\\u2028" : "\\u2029") : "\\ufffd", 6);
+			i += seq ? seq - 1 : 0;
+			start = i + 1;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&')
 			continue;
 		out_put(o, (const char *)s + start, i - start);

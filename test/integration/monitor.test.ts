@@ -146,6 +146,14 @@ test('quotes, backslashes, tabs, control bytes and UTF-8 are escaped as Docker e
   assert.ok(r.raw.startsWith(String.raw`{"log":"say \"hi\" \\ back\tslash\u0001\u001b[0m \u003ca\u0026b\u003e é\r\n","stream":"stdout"`), r.raw);
 });
 
+test('bytes that are not UTF-8 become \\ufffd, one per byte, as Go\'s encoding/json writes them; U+2028 is escaped', async () => {
+  // \xff alone, an overlong "/" (\xc0\xaf), a cut sequence (\xe2\x82) before "x", a surrogate (\xed\xa0\x80), then U+2028 and a valid "€".
+  const r = await runAttached(String.raw`printf 'a\377b\300\257c\342\202x\355\240\200\342\200\250\342\202\254\n'`);
+  assert.equal(r.entries.length, 1);
+  assert.ok(r.raw.startsWith(String.raw`{"log":"a\ufffdb\ufffd\ufffdc\ufffd\ufffdx\ufffd\ufffd\ufffd\u2028€\n","stream":"stdout"`), r.raw);
+  assert.equal(r.entries[0]!.log, 'a\ufffdb\ufffd\ufffdc\ufffd\ufffdx\ufffd\ufffd\ufffd\u2028€\n');
+});
+
 test('the stream-3 frame tells the client the exit code, or the signal', async () => {
   const r = await runAttached('echo bye; exit 3');
   assert.ok(r.exit && r.exit !== 'detached');
