@@ -47,6 +47,8 @@ export function buildProgram(): Command {
   return program;
 }
 
+const ARGUMENT_COUNT_ERRORS = new Set(['commander.missingArgument', 'commander.excessArguments']);
+
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -55,8 +57,10 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof ExitStatus) return err.status;
     if (err instanceof CommanderError) {
-      // Help and version end with code 0; usage errors are the engine's (125), as in Docker.
-      return err.exitCode === 0 ? 0 : 125;
+      // Help and version end with code 0. As in Docker's CLI, a flag it does
+      // not know is 125 and a wrong number of arguments is 1.
+      if (err.exitCode === 0) return 0;
+      return ARGUMENT_COUNT_ERRORS.has(err.code) ? 1 : 125;
     }
     if (err instanceof BerthError) {
       sayOnStderr('berth: ', err.message);

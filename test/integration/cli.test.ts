@@ -161,6 +161,24 @@ test('unknown flags and missing containers are usage errors (125)', () => {
   assert.match(r.stderr, /invalid container id/);
 });
 
+test('exit statuses as Docker\'s CLI: 1 for a wrong number of arguments, no terminal, a list\'s bad filter or a missing image relayed; 125 for an unknown flag', () => {
+  const face = (...args: string[]) => berth(['--root', join(root, 'face'), '--run-root', join(root, 'face-run'), ...args]);
+  for (const [args, status, message] of [
+    [['run'], 1, /missing required argument 'image'/],
+    [['rename', 'a'], 1, /missing required argument 'new-name'/],
+    [['run', '-it', 'busybox', 'true'], 1, /the input device is not a TTY/],
+    [['ps', '--filter', 'colour=red'], 1, /^Error response from daemon: invalid filter 'colour'/],
+    [['images', '--filter', 'colour=red'], 1, /^Error response from daemon: invalid filter 'colour'/],
+    [['tag', 'nosuch:1', 'other:1'], 1, /^Error response from daemon: no such image: nosuch:1/],
+    [['history', 'nosuch'], 1, /^Error response from daemon: no such image: nosuch/],
+    [['run', '--no-such-flag', 'busybox'], 125, /unknown option '--no-such-flag'/],
+  ] as [string[], number, RegExp][]) {
+    const r = face(...args);
+    assert.equal(r.status, status, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, args.join(' '));
+  }
+});
+
 test('plan prints every step in words without running anything', () => {
   const { dir } = bundle(['echo', 'hi'], (s) => {
     s.linux!.resources = { ...s.linux!.resources, memory: { limit: 64 * 1024 * 1024 }, pids: { limit: 50 } };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../util/errors.js';
+import { BerthError } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
@@ -21,7 +21,7 @@ export function registerExec(parent: Command, ctx: CliContext): Command {
     .option('-w, --workdir <dir>', 'working directory inside the container')
     .passThroughOptions()
     .action(async (container: string, command: string[], opts: ExecFlags) => {
-      if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw invalid('NotATerminal', 'the input device is not a TTY');
+      if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw new BerthError('usage', 'NotATerminal', 'the input device is not a TTY');
       const env = opts.env.map((e) => (e.includes('=') ? e : process.env[e] !== undefined ? `${e}=${process.env[e]}` : undefined)).filter((e): e is string => e !== undefined);
       const exec = await asDaemon(() => ctx.engine().execInContainer(container, {
         cmd: command, env, tty: opts.tty ?? false, detach: opts.detach ?? false, openStdin: opts.interactive ?? false,

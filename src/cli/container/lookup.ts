@@ -18,6 +18,15 @@ export function failAsDocker(err: unknown): never {
   throw new ExitStatus(1);
 }
 
+/** Run a command's work as Docker's CLI runs a daemon call: the daemon's errors relayed, status 1. */
+export async function relayAsDocker<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    failAsDocker(err);
+  }
+}
+
 export function isRunning(c: ContainerInfo): boolean {
   return c.state.Running && c.state.Pid > 0;
 }

@@ -4,6 +4,7 @@ import { containerList, type ContainerSummary } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { ago, humanSize, table, renderTemplate } from '../format.js';
+import { relayAsDocker } from './lookup.js';
 
 const HEADERS = { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', RunningFor: 'CREATED', CreatedAt: 'CREATED AT', Status: 'STATUS', Ports: 'PORTS', Names: 'NAMES', Size: 'SIZE', Labels: 'LABELS', State: 'STATE', Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES' };
 
@@ -26,9 +27,9 @@ export function registerPs(parent: Command, ctx: CliContext, name = 'ps'): Comma
         if (!/^-?\d+$/.test(opts.last)) throw invalid('InvalidFlag', `invalid argument "${opts.last}" for "-n, --last" flag`);
         if (Number(opts.last) >= 0) last = Number(opts.last);
       }
-      const list = await containerList(ctx.engine(), {
+      const list = await relayAsDocker(() => containerList(ctx.engine(), {
         all: opts.all ?? false, filters: opts.filter, ...(last !== undefined ? { last } : {}), size: (opts.size ?? false) && !opts.quiet,
-      });
+      }));
       const id = (c: ContainerSummary) => (opts.trunc ? c.id.slice(0, 12) : c.id);
       if (opts.quiet) {
         process.stdout.write(list.map((c) => `${id(c)}\n`).join(''));

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { invalid } from '../../util/errors.js';
+import { BerthError } from '../../util/errors.js';
 import { ExitStatus } from '../exit.js';
 import type { CliContext } from '../context.js';
 import { addCreateFlags, createFromCli, type CreateFlags } from './create-common.js';
@@ -14,7 +14,7 @@ export function registerRun(parent: Command, ctx: CliContext): Command {
     .option('-d, --detach', 'run in the background and print the container ID')
     .option('--no-sig-proxy', 'do not pass signals to the container')
     .action(async (image: string, command: string[], opts: RunFlags & ParsedFlags) => {
-      if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw invalid('NotATerminal', 'the input device is not a TTY');
+      if (opts.tty && opts.interactive && !opts.detach && !process.stdin.isTTY) throw new BerthError('usage', 'NotATerminal', 'the input device is not a TTY');
       const engine = ctx.engine();
       const created = await createFromCli(ctx, image, command, { ...opts, quiet: opts.quiet ?? false }, { attached: !opts.detach, startNow: true });
       if (opts.detach) {

@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { imageHistory } from '../../engine/index.js';
 import { ago, humanSize, table } from '../format.js';
 import { escapeControls } from '../../util/terminal-text.js';
+import { relayAsDocker } from '../container/lookup.js';
 
 export function registerHistory(parent: Command, ctx: CliContext): Command {
   return parent.command('history')
@@ -10,8 +11,8 @@ export function registerHistory(parent: Command, ctx: CliContext): Command {
     .argument('<image>', 'name or ID')
     .option('--no-trunc', 'do not truncate output')
     .option('-q, --quiet', 'only image IDs')
-    .action((name: string, opts: { trunc: boolean; quiet?: boolean }) => {
-      const rows = imageHistory(ctx.engine(), name).map((h) => {
+    .action(async (name: string, opts: { trunc: boolean; quiet?: boolean }) => {
+      const rows = (await relayAsDocker(() => imageHistory(ctx.engine(), name))).map((h) => {
         // An image's history is its author's text: shown, never obeyed by the terminal.
         const createdBy = escapeControls(h.createdBy);
         const id = h.id === undefined ? '<missing>' : opts.trunc ? h.id.slice(7, 19) : h.id;

@@ -3,6 +3,7 @@ import { imageList } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { ago, humanSize, table, renderTemplate, type Row } from '../format.js';
+import { relayAsDocker } from '../container/lookup.js';
 
 interface ImageRow extends Row { Repository: string; Tag: string; ID: string; Digest: string; CreatedSince: string; CreatedAt: string; Size: string }
 
@@ -16,9 +17,10 @@ export function registerImages(parent: Command, ctx: CliContext, name = 'images'
     .option('--no-trunc', 'do not truncate output')
     .option('-f, --filter <filter>', 'dangling=true|false, reference=PATTERN, before=IMAGE, since=IMAGE, label=KEY[=VALUE]', collect, [] as string[])
     .option('--format <template>', 'Go template (e.g. "{{.Repository}}:{{.Tag}}", "table {{.ID}}\\t{{.Size}}", "json")')
-    .action((repository: string | undefined, opts: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+    .action(async (repository: string | undefined, opts: { quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
       const rows: ImageRow[] = [];
-      for (const image of imageList(ctx.engine(), { filters: opts.filter, ...(repository ? { repository } : {}) })) {
+      const images = await relayAsDocker(() => imageList(ctx.engine(), { filters: opts.filter, ...(repository ? { repository } : {}) }));
+      for (const image of images) {
         const id = opts.trunc ? image.id.slice(7, 19) : image.id;
         const size = humanSize(image.size);
         for (const n of image.names) {

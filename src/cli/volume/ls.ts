@@ -4,6 +4,7 @@ import { listVolumes, type Volume } from '../../engine/index.js';
 import type { CliContext } from '../context.js';
 import { collect } from '../context.js';
 import { renderTemplate, table, type Row } from '../format.js';
+import { relayAsDocker } from '../container/lookup.js';
 
 const HEADERS = { Driver: 'DRIVER', Name: 'VOLUME NAME', Scope: 'SCOPE', Mountpoint: 'MOUNTPOINT', Labels: 'LABELS', Links: 'LINKS', Size: 'SIZE', CreatedAt: 'CREATED AT' };
 
@@ -56,8 +57,8 @@ export function registerVolumeLs(parent: Command, ctx: CliContext): Command {
     .option('-q, --quiet', 'only volume names')
     .option('-f, --filter <filter>', 'dangling=true|false, name=REGEXP, label=KEY[=VALUE], driver=NAME', collect, [] as string[])
     .option('--format <template>', 'Go template (e.g. "{{.Name}}", "table {{.Name}}\\t{{.Mountpoint}}", "json")')
-    .action((opts: { quiet?: boolean; filter: string[]; format?: string }) => {
-      const keep = filterOf(opts.filter);
+    .action(async (opts: { quiet?: boolean; filter: string[]; format?: string }) => {
+      const keep = await relayAsDocker(() => filterOf(opts.filter));
       const volumes = listVolumes(ctx.engine()).filter(keep);
       if (opts.quiet) {
         process.stdout.write(volumes.map((v) => `${v.name}\n`).join(''));
