@@ -93,3 +93,9 @@ test('bad --health-* flags are refused with exit 125, and no container is made',
   }
   assert.equal(ok(b('ps', '-a', '-q')), '');
 });
+
+test('the health hook refuses a status that is not one, with exit 125', () => {
+  const r = b('internal', 'healthcheck', '0'.repeat(64), 'sick');
+  assert.equal(r.status, 125, r.stderr);
+  assert.match(r.stderr, /"sick" is not a health status \(starting, healthy, unhealthy\)/);
+});
