@@ -6,9 +6,10 @@
 // them), so its usage counts them all; the container's own processes are in
 // the container's cgroup, and so are not counted here unless asked.
 //
-// The CLI is dist/bundle/cli/main.js of this checkout, or the one given with
-// --cli (e.g. of another checkout of main, for a before/after): its
-// native/berth-helper is the one beside it, as berth finds it.
+// The CLI is dist/bundle/cli/main.js of this checkout, or the ones given
+// with --cli (e.g. main's and this one's, for a before/after measured in the
+// same run, interleaved): each bundle's native/berth-helper is the one
+// beside it, as berth finds it.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -59,19 +60,28 @@ export interface BenchBerth {
   close(): void;
 }
 
-/** The CLI named by --cli, or this checkout's bundle (made if missing). */
-export function cliFromArgs(argv: string[]): string {
-  const i = argv.indexOf('--cli');
-  if (i >= 0) return resolve(argv[i + 1]!);
+/** The CLIs named by --cli (each once), or this checkout's bundle (made if missing). */
+export function clisFromArgs(argv: string[]): string[] {
+  const clis = argv.flatMap((a, i) => (a === '--cli' && argv[i + 1] ? [resolve(argv[i + 1]!)] : []));
+  if (clis.length) return clis;
   const bundle = join(PROJECT, 'dist', 'bundle', 'cli', 'main.js');
   if (!existsSync(bundle)) execFileSync(process.execPath, [join(PROJECT, 'scripts', 'bundle.mjs')], { stdio: 'inherit' });
-  return bundle;
+  return [bundle];
 }
+
+/** The first argument, when it is not a flag, as a positive number; else `fallback`. */
+export function countFromArgs(argv: string[], fallback: number): number {
+  const n = Number(argv[0] && !argv[0].startsWith('--') ? argv[0] : fallback);
+  if (!(n > 0)) throw new Error(`"${argv[0]}" is not a positive number`);
+  return n;
+}
+
+let instances = 0;
 
 export function benchBerth(cli: string): BenchBerth {
   const work = mkdtempSync(join(tmpdir(), 'berth-bench-cpu-'));
   const global = ['--root', join(work, 'root'), '--run-root', join(work, 'run')];
-  const cgroup = cpuCgroup(`berth-bench-cpu-${process.pid}`);
+  const cgroup = cpuCgroup(`berth-bench-cpu-${process.pid}-${++instances}`);
   // The shell moves itself into the cgroup, then becomes berth: nothing berth starts is outside it.
   const inCgroup = (args: string[]) => ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup.dir, process.execPath, cli, ...global, ...args];
   const run = (...args: string[]) => {

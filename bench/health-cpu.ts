@@ -4,34 +4,34 @@
 // every process the monitor starts (probes' helpers, Node hooks) and of the
 // probes inside the container, as a percentage of one core. Goal: under 2%.
 //
-//   node --import tsx bench/health-cpu.ts [seconds] [--cli path/to/main.js]
+//   node --import tsx bench/health-cpu.ts [seconds] [--cli main.js]…
 //
-// --cli measures another build (e.g. main's dist/bundle/cli/main.js, with
-// its own native/berth-helper) against this one. See cpu-support.ts for how
-// the time is counted.
+// With several --cli (e.g. main's dist/bundle/cli/main.js, then this
+// checkout's), one container of each runs over the same window, each
+// berth in a cgroup of its own. See cpu-support.ts for how time is counted.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { benchBerth, cliFromArgs, containerCpuSeconds } from './cpu-support.js';
+import { benchBerth, clisFromArgs, containerCpuSeconds, countFromArgs, type BenchBerth } from './cpu-support.js';
 
-const seconds = Number(process.argv[2] && !process.argv[2].startsWith('--') ? process.argv[2] : 60);
-if (!(seconds > 0)) throw new Error(`seconds: "${process.argv[2]}" is not a positive number`);
-const berth = benchBerth(cliFromArgs(process.argv));
+const seconds = countFromArgs(process.argv.slice(2), 60);
+const berths: BenchBerth[] = [];
 try {
-  const id = berth.run('run', '-d', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '3600').trim();
-  // Past the first probe and the change to healthy, which run once.
+  for (const cli of clisFromArgs(process.argv)) berths.push(benchBerth(cli));
+  const ids = berths.map((b) => b.run('run', '-d', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '3600').trim());
+  // Past the first probe and the change to healthy, which happen once.
   await sleep(3000);
-  const used = () => berth.cgroup.seconds() + containerCpuSeconds(id);
-  const health = () => JSON.parse(berth.run('inspect', '-f', '{{json .State.Health}}', id)) as { Status: string; Log: { Start: string }[] };
-  const before = health();
+  const used = () => berths.map((b, i) => b.cgroup.seconds() + containerCpuSeconds(ids[i]!));
   const [cpu0, t0] = [used(), performance.now()];
   await sleep(seconds * 1000);
   const [cpu1, t1] = [used(), performance.now()];
-  const after = health();
   const wall = (t1 - t0) / 1000;
-  const probes = after.Log.filter((e) => !before.Log.some((b) => b.Start === e.Start)).length;
-  console.log(`a --health-interval 1s container over ${wall.toFixed(1)} s (${berth.cli})`);
-  console.log(`  status ${after.Status}; at least ${probes} probes in the window (the log keeps 5)`);
-  console.log(`  CPU: ${(cpu1 - cpu0).toFixed(3)} s = ${((cpu1 - cpu0) / wall * 100).toFixed(2)}% of one core (goal: < 2%)`);
-  console.log(`  per second: ${((cpu1 - cpu0) / wall * 1000).toFixed(1)} ms of CPU (about one probe)`);
+  console.log(`a --health-interval 1s container (--health-cmd true) over ${wall.toFixed(1)} s; CPU of its monitor, hooks, probes`);
+  const shares = berths.map((b, i) => {
+    const cpu = cpu1[i]! - cpu0[i]!;
+    const status = JSON.parse(b.run('inspect', '-f', '{{json .State.Health.Status}}', ids[i]!)) as string;
+    console.log(`  ${b.cli}: ${cpu.toFixed(3)} s = ${(cpu / wall * 100).toFixed(2)}% of one core (goal: < 2%), ${(cpu / wall * 1000).toFixed(1)} ms per second; ${status}`);
+    return cpu;
+  });
+  if (shares.length === 2) console.log(`  second/first: ${(shares[1]! / shares[0]!).toFixed(3)}`);
 } finally {
-  berth.close();
+  for (const b of berths) b.close();
 }

@@ -72,7 +72,7 @@ interface HealthRow {
   container_id: string;
   /** The effective HealthConfig of this run (JSON). */
   config: string;
-  /** The container's StartedAt for this run: the start period counts from it. */
+  /** When this run's healthcheck was set up (the monitor counts the start period from the container's start itself). */
   started_at: string;
   status: 'starting' | 'healthy' | 'unhealthy';
   failing_streak: number;
