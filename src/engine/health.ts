@@ -25,6 +25,12 @@
 // period, while still starting, do not count. Each output is cut at 4096
 // bytes ("..." marks the cut); a probe past its timeout is killed and
 // counts as a failure (exit -1). No probe runs while the container is paused.
+//
+// A probe is no longer an exec handle (src/runtime/exec.ts): it has no exec
+// id or record, which it kept only while it ran. What the probe used of a
+// handle the monitor does: the pid (its helper's `created` report), waiting
+// for the exit code, and SIGKILL at the timeout, to the probe's process
+// group rather than to descendants found by scanning /proc.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errnoCode, invalid } from '../util/errors.js';
