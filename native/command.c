@@ -1,8 +1,8 @@
 /*
  * command.c — commands the monitor runs for the engine, which has no
  * daemon to learn things by itself: one once the container has ended (the
- * exit command, as conmon's --exit-command) and one at an interval while it
- * runs (the periodic command: healthchecks).
+ * exit command, as conmon's --exit-command) and one when its health status
+ * changes (health.c).
  *
  * Each runs detached, as a fresh process would start: its own session,
  * /dev/null as stdio, none of the monitor's fds, no blocked signals and

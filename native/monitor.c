@@ -17,12 +17,14 @@
  * With a kept output (MONITOR_LOG_FILE, MONITOR_ATTACH_SOCKET) the monitor
  * holds the container's stdio pipes or pty master: output goes to log.c and
  * attach.c, stdin comes from attach clients; the engine hears of the end
- * through the exit command and of the running container through the
- * periodic one (command.c).
+ * through the exit command (command.c). With a healthcheck the monitor
+ * probes the container itself (health.c) and calls the engine only when
+ * the health status changes.
  *
  * One poll() loop watches a signalfd (SIGCHLD, forwarded signals,
  * SIGWINCH), the sync socket, the start FIFO, the relay fds, the kept
- * output, the periodic timer and the attach socket with its clients. The signals
+ * output, the healthcheck's timer and probe, and the attach socket with its
+ * clients. The signals
  * are blocked before clone, so none is lost between clone and the loop; the
  * child restores the old mask at once, as execve would keep it.
  *
@@ -37,7 +39,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -58,10 +59,8 @@ static struct monitor_conf conf = {
 static pid_t child;		/* the container's process; 0 once reaped */
 static int sync_fd = -1, sig_fd = -1, master = -1;
 /* Kept output: the read ends of stdout and stderr, or the pty master as
- * stdout. The periodic command's timer and running instance. */
+ * stdout. */
 static int out_fd[2] = { -1, -1 };
-static int timer_fd = -1;
-static pid_t periodic_pid;
 static bool created, started, failed, raw, stdin_open = true;
 
 int sync_send(int sock, char msg, int fd)
@@ -152,26 +151,8 @@ static void start(void)
 			dup2(null, fd);
 		close(null);
 	}
-	if (conf.periodic_argv) {
-		struct itimerspec every = {
-			.it_value = { conf.periodic_ns / 1000000000ULL, conf.periodic_ns % 1000000000ULL },
-		};
-
-		every.it_interval = every.it_value;
-		timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-		if (timer_fd >= 0)
-			timerfd_settime(timer_fd, 0, &every, NULL);
-	}
-}
-
-/* A tick of the periodic command's timer: run it, unless the last run has
- * yet to end. */
-static void on_timer(void)
-{
-	uint64_t ticks;
-
-	if (read(timer_fd, &ticks, sizeof ticks) == sizeof ticks && periodic_pid <= 0)
-		periodic_pid = cmd_spawn(conf.periodic_argv);
+	if (conf.healthcheck)
+		health_start(&conf.health);
 }
 
 static void on_waiting(void)
@@ -304,9 +285,9 @@ static void on_fifo(void)
 static bool on_signals(int *status)
 {
 	struct signalfd_siginfo si;
-	bool done = false;
+	bool done = false, probed = false;
 	pid_t pid;
-	int st;
+	int st, probe_status = 0;
 
 	while (read(sig_fd, &si, sizeof si) == sizeof si) {
 		if (si.ssi_signo == SIGCHLD)
@@ -323,9 +304,14 @@ static bool on_signals(int *status)
 			child = 0;
 			done = true;
 		}
-		if (pid == periodic_pid)
-			periodic_pid = 0;
+		if (health_owns(pid)) {
+			probe_status = st;
+			probed = true;
+		}
 	}
+	/* A probe that ended with the container says nothing of its health. */
+	if (probed && !done)
+		health_probe_ended(probe_status);
 	return done;
 }
 
@@ -375,8 +361,7 @@ static int finish(int status)
 	    write_file_atomic(conf.exit_file, line, n, &err) < 0)
 		fail(&err, conf.exit_file_step, op_name(OP_MONITOR_EXIT_FILE));
 	attach_end(created ? line : NULL, n);
-	if (timer_fd >= 0)
-		close_fd(&timer_fd);
+	health_stop();
 	if (created && conf.exit_argv)
 		cmd_spawn(conf.exit_argv);
 	if (failed)
@@ -395,9 +380,9 @@ static int monitor_loop(void)
 	int status = 0;
 
 	for (;;) {
-		struct pollfd pfd[8 + ATTACH_POLL_MAX] = { { .fd = sig_fd, .events = POLLIN } };
+		struct pollfd pfd[7 + HEALTH_POLL_MAX + ATTACH_POLL_MAX] = { { .fd = sig_fd, .events = POLLIN } };
 		int n = 1, i_sync = -1, i_fifo = -1, i_master = -1, i_in = -1;
-		int i_out[2] = { -1, -1 }, i_timer = -1, i_attach;
+		int i_out[2] = { -1, -1 }, i_health, n_health, i_attach;
 
 		if (sync_fd >= 0) {
 			i_sync = n;
@@ -420,10 +405,9 @@ static int monitor_loop(void)
 				i_out[i] = n;
 				pfd[n++] = (struct pollfd){ .fd = out_fd[i], .events = POLLIN };
 			}
-		if (timer_fd >= 0) {
-			i_timer = n;
-			pfd[n++] = (struct pollfd){ .fd = timer_fd, .events = POLLIN };
-		}
+		i_health = n;
+		n_health = started && child > 0 ? health_pollfds(pfd + n) : 0;
+		n += n_health;
 		i_attach = n;
 		n += attach_pollfds(pfd + n);
 		if (poll(pfd, n, -1) < 0) {
@@ -448,8 +432,7 @@ static int monitor_loop(void)
 			     pfd[i_out[i]].revents && out_fd[i] >= 0; round++)
 				if (!on_output(i))
 					break;
-		if (i_timer >= 0 && pfd[i_timer].revents)
-			on_timer();
+		health_events(pfd + i_health, n_health);
 		attach_events(pfd + i_attach);
 		if (pfd[0].revents && on_signals(&status))
 			return finish(status);

@@ -36,7 +36,7 @@ static const struct {
 	[OP_MONITOR_OPEN_STDIN] = { "MONITOR_OPEN_STDIN", "i" },
 	[OP_MONITOR_ATTACH_SOCKET] = { "MONITOR_ATTACH_SOCKET", "s" },
 	[OP_MONITOR_EXIT_COMMAND] = { "MONITOR_EXIT_COMMAND", "l" },
-	[OP_MONITOR_PERIODIC_COMMAND] = { "MONITOR_PERIODIC_COMMAND", "il" },
+	[OP_MONITOR_HEALTHCHECK] = { "MONITOR_HEALTHCHECK", "ssliiiiiss" },
 	[OP_CLONE] = { "CLONE", "i" },
 	[OP_PARENT_WRITE_PROC] = { "PARENT_WRITE_PROC", "ss" },
 	[OP_PARENT_JOIN_CGROUP] = { "PARENT_JOIN_CGROUP", "s" },
@@ -216,6 +216,11 @@ static int parse(struct reader *r, struct plan *plan, struct berr *err)
 
 /* The structural rules: phases in order, one CLONE, one WAIT_START, EXEC
  * last, monitor settings at most once, a terminal with one consumer. */
+static bool bad_command(const struct arg *argv)
+{
+	return !argv->n || argv->list[0][0] != '/';
+}
+
 static int validate(struct plan *plan, struct berr *err)
 {
 	int seen[OP_MAX + 1] = { 0 };
@@ -245,12 +250,12 @@ static int validate(struct plan *plan, struct berr *err)
 						  "flags %#llx are not all CLONE_NEW*",
 						  (unsigned long long)o->args[0].num);
 		}
-		if ((o->code == OP_MONITOR_EXIT_COMMAND ||
-		     o->code == OP_MONITOR_PERIODIC_COMMAND) &&
-		    (!o->args[o->nargs - 1].n || o->args[o->nargs - 1].list[0][0] != '/'))
+		if ((o->code == OP_MONITOR_EXIT_COMMAND && bad_command(&o->args[0])) ||
+		    (o->code == OP_MONITOR_HEALTHCHECK && bad_command(&o->args[2])))
 			return make_error(err, EINVAL, "a command needs an absolute path first");
-		if (o->code == OP_MONITOR_PERIODIC_COMMAND && !o->args[0].num)
-			return make_error(err, EINVAL, "a zero interval");
+		if (o->code == OP_MONITOR_HEALTHCHECK &&
+		    (!o->args[3].num || !o->args[4].num || !o->args[6].num || !o->args[7].num))
+			return make_error(err, EINVAL, "a zero interval, timeout, start interval or retries");
 		/* sock_fprog.len is an unsigned short of 8-byte instructions */
 		if (o->code == OP_SECCOMP &&
 		    (o->args[0].len % 8 || o->args[0].len / 8 > 0xffff))
@@ -413,9 +418,16 @@ int plan_run_monitor(const struct plan *plan, struct monitor_conf *conf,
 		case OP_MONITOR_EXIT_COMMAND:
 			conf->exit_argv = list_dup(&o->args[0]);
 			break;
-		case OP_MONITOR_PERIODIC_COMMAND:
-			conf->periodic_ns = N(0);
-			conf->periodic_argv = list_dup(&o->args[1]);
+		case OP_MONITOR_HEALTHCHECK:
+			conf->healthcheck = true;
+			conf->health = (struct health_conf){
+				.plan = xstrdup(S(0)), .results = xstrdup(S(1)),
+				.hook = list_dup(&o->args[2]),
+				.interval = N(3), .timeout = N(4), .start_period = N(5),
+				.start_interval = N(6), .retries = N(7),
+				.paused_file = o->args[8].len ? xstrdup(S(8)) : NULL,
+				.paused_text = xstrdup(S(9)),
+			};
 			break;
 		}
 		if (stamp(ret, i, o, err) < 0)

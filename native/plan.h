@@ -25,7 +25,8 @@ enum opcode {
 	OP_MONITOR_OPEN_STDIN = 9,
 	OP_MONITOR_ATTACH_SOCKET = 10,
 	OP_MONITOR_EXIT_COMMAND = 11,
-	OP_MONITOR_PERIODIC_COMMAND = 12,
+	/* 12 was MONITOR_PERIODIC_COMMAND: the monitor runs healthchecks itself now */
+	OP_MONITOR_HEALTHCHECK = 13,
 	/* clone: 20 */
 	OP_CLONE = 20,
 	/* parent phase: 21-39 */
@@ -87,6 +88,14 @@ struct plan {
 	bool terminal;		/* the plan has a TERMINAL op */
 };
 
+/* MONITOR_HEALTHCHECK: the probe, its schedule (ns), and where results go. */
+struct health_conf {
+	char *plan, *results;		/* the probe's plan; the results file */
+	char **hook;			/* run with the new status appended */
+	uint64_t interval, timeout, start_period, start_interval, retries;
+	char *paused_file, *paused_text;	/* NULL: never paused */
+};
+
 /* What the monitor-phase ops ask of the monitor. Paths are owned copies, so
  * they outlive plan_free(). A step index of -1 means "not in the plan". */
 struct monitor_conf {
@@ -98,8 +107,9 @@ struct monitor_conf {
 	/* The monitor keeps the output (a log file, attach clients): it holds
 	 * the pipes of fds 0-2, or the pty master. */
 	bool capture, open_stdin, stdin_once;
-	char **exit_argv, **periodic_argv;	/* owned, NULL-terminated */
-	uint64_t periodic_ns;
+	char **exit_argv;	/* owned, NULL-terminated */
+	bool healthcheck;
+	struct health_conf health;
 };
 
 /* plan.c: read, validate, dispatch */
@@ -141,6 +151,15 @@ void attach_events(const struct pollfd *pfd);
 void attach_output(int stream, const char *data, size_t len);
 void attach_end(const char *exit_line, size_t len);
 #define ATTACH_POLL_MAX 18
+
+/* health.c: the healthcheck the monitor runs itself, from `started` on */
+void health_start(const struct health_conf *conf);
+int health_pollfds(struct pollfd *pfd);		/* fills at most HEALTH_POLL_MAX */
+void health_events(const struct pollfd *pfd, int n);
+bool health_owns(pid_t pid);		/* pid is the running probe's helper */
+void health_probe_ended(int wait_status);
+void health_stop(void);			/* the container ended: no more probes */
+#define HEALTH_POLL_MAX 2
 
 /* command.c: detached commands for the engine */
 pid_t cmd_spawn(char *const *argv);

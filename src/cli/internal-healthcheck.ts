@@ -1,18 +1,21 @@
-// `berth internal healthcheck <id>`: one tick of a container's healthcheck,
-// forked by its monitor every interval (see src/engine/health.ts). It probes
-// only when a probe is due, and says nothing: the result goes to the store,
-// where `ps` and `inspect` read it.
+// `berth internal healthcheck <id> <status>`: a container's monitor, which
+// runs its healthcheck itself (native/health.c), runs this when the health
+// status has changed, to record it in the store (see src/engine/health.ts).
+// It says nothing: `ps` and `inspect` read the store and the monitor's
+// results file.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { runHealthcheck } from '../engine/index.js';
+import { HEALTH_STATUSES, recordHealthChange, type HealthStatus } from '../engine/index.js';
+import { invalid } from '../util/errors.js';
 
 /** Add `healthcheck` to the hidden `internal` command group. */
 export function registerInternalHealthcheck(internal: Command, ctx: CliContext): Command {
   return internal.command('healthcheck')
-    .description('one tick of a container\'s healthcheck: probe if due, record the result')
+    .description('a container\'s health status changed: record it')
     .argument('<id>', 'container ID')
-    .option('--force', 'probe now, due or not')
-    .action(async (id: string, opts: { force?: boolean }) => {
-      await runHealthcheck(ctx.engine(), id, { force: opts.force ?? false });
+    .argument('<status>', `the new status (${HEALTH_STATUSES.join(', ')})`)
+    .action((id: string, status: string) => {
+      if (!HEALTH_STATUSES.includes(status as HealthStatus)) throw invalid('InvalidHealthStatus', `"${status}" is not a health status (${HEALTH_STATUSES.join(', ')})`);
+      recordHealthChange(ctx.engine(), id, status as HealthStatus);
     });
 }

@@ -300,7 +300,7 @@ export class Engine {
           openStdin: body.OpenStdin ?? false,
           stdinOnce: body.StdinOnce ?? false,
           exitCommand: [...hook, 'exited', id, token],
-          ...(health ? { periodic: health } : {}),
+          ...(health ? { healthcheck: health } : {}),
         },
       });
       const record = this.runtime.state.load(id);

@@ -11,7 +11,7 @@
 
 // ---- system: the engine, its roots and stores ---------------------------
 export { Engine, DEFAULT_ROOT, DEFAULT_RUN_ROOT, type EngineOptions, type CreateOptions } from './engine.js';
-export { runHealthcheck } from './health.js';
+export { HEALTH_STATUSES, recordHealthChange, type HealthStatus } from './health.js';
 
 // ---- containers ---------------------------------------------------------
 export type { ContainerInfo, ContainerState, ContainerStatus, HealthState, HealthLogEntry } from './container-info.js';

@@ -25,8 +25,10 @@ export interface BuildContext {
   forwardSignals?: boolean;
   /** The monitor keeps the output, serves attach clients, calls the engine back. */
   monitor?: MonitorPlanOptions;
-  /** The container's cgroup: the cgroup.procs files to join, one per hierarchy. */
-  cgroup?: { procsFiles: string[]; path: string; version: 1 | 2 };
+  /** The container's cgroup: the cgroup.procs files to join, one per hierarchy, and its freezer's state. */
+  cgroup?: { procsFiles: string[]; path: string; version: 1 | 2; freezer?: { file: string; frozen: string } };
+  /** Where the probe's plan will be, for a healthcheck (written once the container's pid is known). */
+  probePlanFile?: string;
   /** The compiled seccomp program, when the spec asks for one. */
   seccomp?: { program: Buffer; flags: number; summary: string };
   /** /proc/sys/kernel/cap_last_cap. */
@@ -57,8 +59,28 @@ export interface MonitorPlanOptions {
   stdinOnce?: boolean;
   /** Run once the container has ended (absolute path first). */
   exitCommand?: string[];
-  /** Run every interval while the container runs (absolute path first). */
-  periodic?: { intervalMs: number; command: string[] };
+  /** A healthcheck the monitor runs itself while the container runs. */
+  healthcheck?: HealthcheckOptions;
+}
+
+/**
+ * A healthcheck as the monitor keeps it (docs/plan-format.md,
+ * MONITOR_HEALTHCHECK): Docker's schedule, the probe run inside the
+ * container as `exec` runs a command, the results in a file, and a hook run
+ * only when the status changes.
+ */
+export interface HealthcheckOptions {
+  /** The probe's argv inside the container. */
+  command: string[];
+  intervalNs: number;
+  timeoutNs: number;
+  startPeriodNs: number;
+  startIntervalNs: number;
+  retries: number;
+  /** Rewritten after each probe: the status, the failing streak and the last 5 results. */
+  resultsFile: string;
+  /** Run (absolute path first) with the new status appended when the status changes. */
+  hook: string[];
 }
 
 export interface BuiltPlan {
@@ -116,6 +138,7 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
     else throw invalid('InvalidSpec', 'process.terminal: a terminal needs --console-socket, or an attached run');
   }
   ops.push(...monitorOps(monitor, Boolean(proc.terminal && ctx.consoleSocket)));
+  if (monitor.healthcheck) ops.push(healthcheckOp(monitor.healthcheck, ctx));
   if (ctx.forwardSignals) ops.push({ op: 'monitorForwardSignals' });
   // Namespaces the process must be born in: the monitor joins them, and the
   // clone inherits them (a joined pid namespace only applies to children).
@@ -271,12 +294,29 @@ function monitorOps(m: MonitorPlanOptions, consoleSocket: boolean): PlanOp[] {
     ops.push({ op: 'monitorAttachSocket', path });
   }
   if (m.exitCommand) ops.push({ op: 'monitorExitCommand', argv: checkCommand(m.exitCommand, 'monitor.exitCommand') });
-  if (m.periodic) {
-    const { intervalMs, command } = m.periodic;
-    if (!Number.isFinite(intervalMs) || intervalMs <= 0) throw invalid('InvalidMonitor', `monitor.periodic.intervalMs: ${intervalMs} is not a positive number of milliseconds`);
-    ops.push({ op: 'monitorPeriodicCommand', intervalNs: BigInt(Math.round(intervalMs * 1_000_000)), argv: checkCommand(command, 'monitor.periodic.command') });
-  }
   return ops;
+}
+
+function healthcheckOp(h: HealthcheckOptions, ctx: BuildContext): PlanOp {
+  const positive = (value: number, field: string, zero = false) => {
+    if (!Number.isSafeInteger(value) || value < 0 || (value === 0 && !zero)) throw invalid('InvalidMonitor', `monitor.healthcheck.${field}: ${value} is not a positive whole number`);
+    return value;
+  };
+  if (!ctx.probePlanFile) throw invalid('InvalidMonitor', 'monitor.healthcheck: needs a place for the probe\'s plan (a state directory)');
+  if (!h.command.length) throw invalid('InvalidMonitor', 'monitor.healthcheck.command: empty');
+  return {
+    op: 'monitorHealthcheck',
+    probePlan: ctx.probePlanFile,
+    results: checkAbsolute(h.resultsFile, 'monitor.healthcheck.resultsFile'),
+    hook: checkCommand(h.hook, 'monitor.healthcheck.hook'),
+    intervalNs: BigInt(positive(h.intervalNs, 'intervalNs')),
+    timeoutNs: BigInt(positive(h.timeoutNs, 'timeoutNs')),
+    startPeriodNs: BigInt(positive(h.startPeriodNs, 'startPeriodNs', true)),
+    startIntervalNs: BigInt(positive(h.startIntervalNs, 'startIntervalNs')),
+    retries: positive(h.retries, 'retries'),
+    pausedFile: ctx.cgroup?.freezer?.file ?? '',
+    pausedText: ctx.cgroup?.freezer?.frozen ?? '',
+  };
 }
 
 function checkAbsolute(path: string, field: string): string {

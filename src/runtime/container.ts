@@ -29,13 +29,16 @@ import {
 } from './state.js';
 import { withDefaultDeviceRules } from './defaults.js';
 import { escapeControls } from '../util/terminal-text.js';
+import { writeFileAtomic } from '../util/fs.js';
 
 export const DEFAULT_RUNTIME_ROOT = '/run/berth/runtime';
+/** In a container's state directory: the plan its monitor's healthcheck probes run (an exec's plan, made once its pid is known). */
+const PROBE_PLAN = 'probe.plan';
 
 /**
  * What the monitor of a detached container does besides reaping it: keep
- * its output (Docker's json-file log), serve attach clients, and call the
- * engine back when it ends and at an interval while it runs.
+ * its output (Docker's json-file log), serve attach clients, call the
+ * engine back when it ends, and run its healthcheck.
  */
 export type MonitorOptions = MonitorPlanOptions;
 
@@ -149,7 +152,8 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     relayTerminal: opts.relayTerminal,
     forwardSignals: opts.forwardSignals,
     monitor: opts.monitor,
-    cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version },
+    cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version, freezer: cgroup.freezerState() },
+    probePlanFile: opts.stateDir && opts.monitor?.healthcheck ? join(opts.stateDir, PROBE_PLAN) : undefined,
     seccomp,
     lastCap: lastCap(),
     hardLimits: currentHardLimits(),
@@ -227,6 +231,11 @@ function reportError(line: string | undefined, stderrText: string): BerthError {
     return systemError('PlanStepFailed', `container setup failed: ${line.slice(6)}`);
   }
   return systemError('HelperFailed', `the container's monitor ended unexpectedly${stderrText ? `: ${stderrText.trim()}` : ''}`);
+}
+
+/** What a helper's failure line (`exec-failed …`, `error …`; undefined: it said nothing) means, as `exec` would say it. */
+export function helperFailureMessage(line: string | undefined): string {
+  return reportError(line, '').message;
 }
 
 const ERRNO_TEXT: Record<number, string> = { 1: 'operation not permitted', 2: 'no such file or directory', 13: 'permission denied', 8: 'exec format error', 20: 'not a directory', 21: 'is a directory' };
@@ -352,6 +361,11 @@ export class Runtime {
       const stdio = opts.stdio ?? ['inherit', 'inherit', 'inherit'];
       const launched = await launch(prepared.plan.ops, stdio, opts.detach);
       monitor = launched.monitor;
+      // Before start, so before the monitor's first probe: it reads this file at each one.
+      if (opts.monitor?.healthcheck) {
+        const probe = prepare({ id: opts.id, bundle: opts.bundle, joinPid: launched.pid, cgroupsPath: prepared.cgroupsPath }, execSpec(prepared.spec, prepared.cgroupsPath, { args: opts.monitor.healthcheck.command }));
+        writeFileAtomic(join(dir, PROBE_PLAN), encodePlan(probe.plan.ops), 0o600);
+      }
       const record: ContainerRecord = {
         id: opts.id,
         bundle: resolve(opts.bundle),
@@ -591,25 +605,11 @@ export class Runtime {
     const record = this.state.load(opts.id);
     const status = this.status(record);
     if (status !== 'running') throw conflict('InvalidState', `cannot exec in container "${opts.id}": it is ${status}`);
-    const spec = loadSpec(record.bundle);
-    const proc = spec.process;
-    if (!proc) throw invalid('InvalidSpec', 'process: missing');
-    const execSpec: Spec = {
-      ...spec,
-      process: {
-        ...proc,
-        args: opts.args,
-        env: opts.env ? mergeEnv(proc.env ?? [], opts.env) : proc.env,
-        cwd: opts.cwd ?? proc.cwd,
-        terminal: opts.tty ?? false,
-        user: opts.user ? { ...proc.user, ...opts.user } : proc.user,
-      },
-      linux: { ...spec.linux, cgroupsPath: record.cgroupsPath },
-    };
+    const spec = execSpec(loadSpec(record.bundle), record.cgroupsPath, opts);
     const execId = randomBytes(32).toString('hex');
     const stateDir = this.state.dir(opts.id);
     makeExecsDir(stateDir);
-    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
+    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, spec);
     // As `run`: the exec's monitor is in its own session, so Ctrl-C and
     // window changes reach it only through us.
     const forwarding = opts.detach ? undefined : forwardSignals();
@@ -629,7 +629,7 @@ export class Runtime {
       monitorPid: launched.monitor.pid ?? 0,
       monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
       args: opts.args,
-      user: { uid: execSpec.process!.user?.uid ?? 0, gid: execSpec.process!.user?.gid ?? 0 },
+      user: { uid: spec.process!.user?.uid ?? 0, gid: spec.process!.user?.gid ?? 0 },
       tty: opts.tty ?? false,
       created: new Date().toISOString(),
       annotations: opts.annotations ?? {},
@@ -651,6 +651,28 @@ export class Runtime {
     })();
     return new ExecHandle(stateDir, execRecord, exited);
   }
+}
+
+/**
+ * The spec of a process run inside a running container (an exec, a
+ * healthcheck probe): the container's own process settings (env, cwd, user,
+ * capabilities, seccomp…) with the exec's args and overrides.
+ */
+function execSpec(spec: Spec, cgroupsPath: string, opts: Pick<ExecOptions, 'args' | 'env' | 'cwd' | 'tty' | 'user'>): Spec {
+  const proc = spec.process;
+  if (!proc) throw invalid('InvalidSpec', 'process: missing');
+  return {
+    ...spec,
+    process: {
+      ...proc,
+      args: opts.args,
+      env: opts.env ? mergeEnv(proc.env ?? [], opts.env) : proc.env,
+      cwd: opts.cwd ?? proc.cwd,
+      terminal: opts.tty ?? false,
+      user: opts.user ? { ...proc.user, ...opts.user } : proc.user,
+    },
+    linux: { ...spec.linux, cgroupsPath },
+  };
 }
 
 export interface ExecOptions {

@@ -27,6 +27,8 @@ function mountWords(op: { source: string; fstype: string; flags: number; data: s
     .filter(Boolean).join(', ');
 }
 
+const ms = (ns: bigint) => Number(ns / 1_000_000n);
+
 export function describeOp(op: PlanOp): string {
   switch (op.op) {
     case 'monitorExitFile': return `monitor: record the exit status in ${op.path}`;
@@ -40,7 +42,7 @@ export function describeOp(op: PlanOp): string {
     case 'monitorOpenStdin': return `monitor: keep the container's stdin open for attach clients${op.stdinOnce ? ' (closed when the first of them closes it)' : ''}`;
     case 'monitorAttachSocket': return `monitor: serve attach clients on ${op.path}`;
     case 'monitorExitCommand': return `monitor: once the container has ended, run ${JSON.stringify(op.argv)}`;
-    case 'monitorPeriodicCommand': return `monitor: while the container runs, run ${JSON.stringify(op.argv)} every ${Number(op.intervalNs / 1_000_000n)} ms`;
+    case 'monitorHealthcheck': return `monitor: while the container runs, probe it every ${ms(op.intervalNs)} ms (${ms(op.startIntervalNs)} ms in the first ${ms(op.startPeriodNs)} ms while starting) with the plan in ${op.probePlan}, killed after ${ms(op.timeoutNs)} ms; unhealthy after ${op.retries} failures in a row; results in ${op.results}; on each change of status run ${JSON.stringify(op.hook)} with the status appended${op.pausedFile ? `; no probe while ${op.pausedFile} reads ${op.pausedText}` : ''}`;
     case 'clone': {
       const types = namespaceNames(op.flags);
       return types.length

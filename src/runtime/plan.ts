@@ -16,7 +16,12 @@ export type PlanOp =
   | { op: 'monitorOpenStdin'; stdinOnce: boolean }
   | { op: 'monitorAttachSocket'; path: string }
   | { op: 'monitorExitCommand'; argv: string[] }
-  | { op: 'monitorPeriodicCommand'; intervalNs: bigint; argv: string[] }
+  | {
+    op: 'monitorHealthcheck'; probePlan: string; results: string; hook: string[];
+    intervalNs: bigint; timeoutNs: bigint; startPeriodNs: bigint; startIntervalNs: bigint; retries: number;
+    /** The container's freezer state file and what it reads while paused ('' and '': no freezer). */
+    pausedFile: string; pausedText: string;
+  }
   // clone
   | { op: 'clone'; flags: number; why: string }
   // parent phase
@@ -70,7 +75,7 @@ export const OPCODES: Record<PlanOpName, number> = {
   monitorOpenStdin: 9,
   monitorAttachSocket: 10,
   monitorExitCommand: 11,
-  monitorPeriodicCommand: 12,
+  monitorHealthcheck: 13,
   clone: 20,
   parentWriteProc: 21,
   parentJoinCgroup: 22,
@@ -133,8 +138,8 @@ function argsOf(op: PlanOp): Arg[] {
       return [op.stdinOnce ? 1 : 0];
     case 'monitorExitCommand':
       return [op.argv];
-    case 'monitorPeriodicCommand':
-      return [op.intervalNs, op.argv];
+    case 'monitorHealthcheck':
+      return [op.probePlan, op.results, op.hook, op.intervalNs, op.timeoutNs, op.startPeriodNs, op.startIntervalNs, op.retries, op.pausedFile, op.pausedText];
     case 'monitorRelayTerminal':
     case 'monitorForwardSignals':
     case 'terminal':

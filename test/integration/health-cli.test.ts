@@ -1,10 +1,10 @@
 // Healthchecks end to end, as a Docker user sees them: `berth run -d` with
-// --health-* or an image's HEALTHCHECK, the container's monitor forking
-// `berth internal healthcheck` every tick, `ps` and `inspect` from new
-// commands. Each tick starts a CLI, which takes seconds on a busy host: the
-// waits are long, and nothing here measures time. While waiting, the store
-// is read directly (what inspect would show), so that the waits do not start
-// CLIs of their own.
+// --health-* or an image's HEALTHCHECK, the container's monitor probing it
+// and running `berth internal healthcheck` when the status changes, `ps`
+// and `inspect` from new commands. The waits are long (a busy host), and
+// nothing here measures time. While waiting, the store and the monitor's
+// results are read directly (what inspect would show), so that the waits do
+// not start CLIs of their own.
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -55,7 +55,10 @@ test('run -d --health-*: healthy, unhealthy after its retries, failed at its tim
 
   const inspected = inspectHealth('fine')!;
   assert.equal(inspected.Status, 'healthy');
-  assert.deepEqual(inspected.Log[0], healthy.Log[0]);
+  // Probes go on meanwhile (every 500 ms, no longer slowed by a CLI per
+  // tick): inspect shows the same results, or later ones.
+  assert.deepEqual(inspected.Log.map((e) => [e.ExitCode, e.Output]), inspected.Log.map(() => [0, 'fine\n']));
+  assert.ok(inspected.Log.at(-1)!.Start >= healthy.Log.at(-1)!.Start, `${inspected.Log.at(-1)!.Start} < ${healthy.Log.at(-1)!.Start}`);
   assert.equal(inspectHealth('plain'), null);
   const statuses = ok(b('ps', '--format', '{{.Names}} {{.Status}}')).split('\n').map((l) => l.replace(/ Up [^(]*/, ' Up ').trim()).sort();
   assert.deepEqual(statuses, ['failing Up (unhealthy)', 'fine Up (healthy)', 'plain Up', 'slow Up (unhealthy)']);
@@ -89,4 +92,10 @@ test('bad --health-* flags are refused with exit 125, and no container is made',
     assert.match(r.stderr, message);
   }
   assert.equal(ok(b('ps', '-a', '-q')), '');
+});
+
+test('the health hook refuses a status that is not one, with exit 125', () => {
+  const r = b('internal', 'healthcheck', '0'.repeat(64), 'sick');
+  assert.equal(r.status, 125, r.stderr);
+  assert.match(r.stderr, /"sick" is not a health status \(starting, healthy, unhealthy\)/);
 });

@@ -315,7 +315,8 @@ describe('berth-helper', { skip, timeout: 120_000 }, () => {
       [[{ op: 'monitorLogFile', path: join(work, 'x.log') }, { op: 'monitorRelayTerminal' }], true, /TERMINAL needs exactly one of/],
       [[{ op: 'monitorRelayTerminal' }], false, /TERMINAL needs exactly one of/],
       [[{ op: 'monitorExitCommand', argv: ['true'] }], false, /^error 0 22 MONITOR_EXIT_COMMAND a command needs an absolute path first/],
-      [[{ op: 'monitorPeriodicCommand', intervalNs: 0n, argv: ['/bin/true'] }], false, /^error 0 22 MONITOR_PERIODIC_COMMAND a zero interval/],
+      [[{ op: 'monitorHealthcheck', probePlan: '/p', results: '/r', hook: ['true'], intervalNs: 1n, timeoutNs: 1n, startPeriodNs: 0n, startIntervalNs: 1n, retries: 1, pausedFile: '', pausedText: '' }], false, /^error 0 22 MONITOR_HEALTHCHECK a command needs an absolute path first/],
+      [[{ op: 'monitorHealthcheck', probePlan: '/p', results: '/r', hook: ['/bin/true'], intervalNs: 0n, timeoutNs: 1n, startPeriodNs: 0n, startIntervalNs: 1n, retries: 1, pausedFile: '', pausedText: '' }], false, /^error 0 22 MONITOR_HEALTHCHECK a zero interval, timeout, start interval or retries/],
       [[{ op: 'monitorLogFile', path: '/a' }, { op: 'monitorLogFile', path: '/b' }], false, /^error 1 22 MONITOR_LOG_FILE op given twice/],
       [[{ op: 'monitorAttachSocket', path: join(work, 'x'.repeat(110)) }], false, /^error 0 36 MONITOR_ATTACH_SOCKET .* at most 107 bytes/],
     ];
@@ -736,7 +737,7 @@ sys.stdout.write(msg.decode() + "|" + out.decode())
       { op: 'monitorLogFile', path: join(work, 'small.log') },
       { op: 'monitorOpenStdin', stdinOnce: false },
       { op: 'monitorAttachSocket', path: join(work, 'small.sock') },
-      { op: 'monitorPeriodicCommand', intervalNs: 3_600_000_000_000n, argv: ['/bin/true'] },
+      { op: 'monitorHealthcheck', probePlan: '/p', results: '/r', hook: ['/bin/true'], intervalNs: 3_600_000_000_000n, timeoutNs: 1_000_000_000n, startPeriodNs: 0n, startIntervalNs: 1n, retries: 1, pausedFile: '', pausedText: '' },
       { op: 'monitorExitCommand', argv: ['/bin/true'] },
     ];
     const h = startHelper(containerPlan({ argv: ['/bin/sh', '-c', 'seq 1 10000; exec sleep 100'], monitor }));

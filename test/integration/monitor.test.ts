@@ -1,12 +1,12 @@
 // The monitor of a detached container, for real, as root: it keeps the
 // container's output in Docker's json-file log, serves attach clients (output,
 // stdin, resizes, the exit status), calls the engine back when the container
-// ends and at an interval while it runs, and outlives the process that
-// created it. Containers are busybox bundles driven through Runtime.create.
+// ends, and outlives the process that created it (its healthchecks:
+// health.test.ts). Containers are busybox bundles driven through Runtime.create.
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { PassThrough, type Writable } from 'node:stream';
 import { Runtime, type MonitorOptions } from '../../src/runtime/container.js';
@@ -88,16 +88,6 @@ async function runAttached(script: string, opts: { tty?: boolean; monitor?: Moni
   } finally {
     await runtime.delete(c.id, true);
   }
-}
-
-/** Whether some process has this string in its command line. */
-function processesMentioning(text: string): boolean {
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text)) return true;
-    } catch { /* gone */ }
-  }
-  return false;
 }
 
 async function until(what: string, check: () => boolean): Promise<void> {
@@ -379,30 +369,6 @@ test('the exit command runs detached once the exit file exists', async () => {
   await runtime.delete(c.id);
 });
 
-test('the periodic command runs while the container runs, never two at once, and stops with it', async () => {
-  const ticks = join(root, `ticks-${n}`);
-  writeFileSync(ticks, '');
-  // Each run takes longer than the interval: overlapping runs would interleave.
-  const c = await create('cat', {
-    monitor: { openStdin: true, stdinOnce: true, periodic: { intervalMs: 20, command: ['/bin/sh', '-c', 'echo start >> "$0"; sleep 0.1; echo end >> "$0"', ticks] } },
-  });
-  const stdin = new PassThrough();
-  const session = await client(c, { stdin });
-  assert.equal(readFileSync(ticks, 'utf8'), '', 'nothing runs before start');
-  runtime.start(c.id);
-  await until('three runs', () => readFileSync(ticks, 'utf8').split('end').length > 3);
-  stdin.end();
-  await session.done;
-  await runtime.delete(c.id);
-  // A run that was going when the container ended may still finish.
-  await until('the last run is over', () => !processesMentioning(ticks));
-  const seen = readFileSync(ticks, 'utf8');
-  const lines = seen.trim().split('\n');
-  lines.forEach((l, i) => assert.equal(l, i % 2 ? 'end' : 'start', `runs overlap: ${seen}`));
-  await new Promise((r) => setTimeout(r, 300)); // fifteen intervals
-  assert.equal(readFileSync(ticks, 'utf8'), seen, 'no run after the container ended');
-});
-
 test('the container outlives the Node process that created it, and keeps logging', async () => {
   const id = nextId();
   const shared = join(root, `${id}-shared`);
@@ -453,7 +419,8 @@ test('monitor options that cannot work are refused before anything runs, and lea
     [{ attachSocket: '/' + 'x'.repeat(120) }, /too long for a unix socket/],
     [{ exitCommand: ['berth', 'internal'] }, /absolute program path/],
     [{ exitCommand: [] }, /absolute program path/],
-    [{ periodic: { intervalMs: 0, command: ['/bin/true'] } }, /not a positive number/],
+    [{ healthcheck: { command: ['true'], intervalNs: 0, timeoutNs: 1, startPeriodNs: 0, startIntervalNs: 1, retries: 1, resultsFile: '/r', hook: ['/bin/true'] } }, /monitor.healthcheck.intervalNs: 0 is not a positive whole number/],
+    [{ healthcheck: { command: ['true'], intervalNs: 1, timeoutNs: 1, startPeriodNs: 0, startIntervalNs: 1, retries: 1, resultsFile: '/r', hook: ['berth'] } }, /absolute program path/],
   ];
   for (const [monitor, message] of cases) {
     const id = nextId();

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseGoDuration, formatGoDuration } from '../../src/util/duration.js';
 import {
-  mergeHealthConfig, validateHealthConfig, probeArgs, tickNs, nextProbeDueMs, applyResult,
+  mergeHealthConfig, validateHealthConfig, probeArgs,
 } from '../../src/engine/health.js';
 import { healthConfigFromFlags } from '../../src/cli/container/flags-health.js';
-import type { HealthLogEntry } from '../../src/engine/container-info.js';
 import { applyChanges, type ConfigChanges } from '../../src/image/changes.js';
 
 const S = 1_000_000_000;
@@ -107,63 +106,9 @@ test('bad --health-* flags are refused with Docker\'s messages', () => {
   assert.throws(() => healthConfigFromFlags({ healthcheck: true, healthRetries: '-2' }), /--health-retries cannot be negative/);
 });
 
-test('the monitor ticks at the shortest interval the container can need', () => {
-  assert.equal(tickNs({}), 30 * S);
-  assert.equal(tickNs({ Interval: 2 * S }), 2 * S);
-  // A start period probes every start interval (default 5s) while starting.
-  assert.equal(tickNs({ Interval: 60 * S, StartPeriod: 30 * S }), 5 * S);
-  assert.equal(tickNs({ Interval: 60 * S, StartPeriod: 30 * S, StartInterval: S }), S);
-  assert.equal(tickNs({ Interval: 2 * S, StartPeriod: 30 * S, StartInterval: 10 * S }), 2 * S);
-});
-
-test('the next probe is due when Docker\'s monitor would start it', () => {
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
-  // No start period: an interval after the start, then after each probe's end.
-  assert.equal(nextProbeDueMs({ Interval: 10 * S }, t0, null, 'starting'), t0 + 10_000);
-  assert.equal(nextProbeDueMs({ Interval: 10 * S }, t0, t0 + 10_500, 'healthy'), t0 + 20_500);
-  // Inside a long start period: the start interval while starting, the interval once healthy.
-  const c = { Interval: 30 * S, StartPeriod: 120 * S, StartInterval: 2 * S };
-  assert.equal(nextProbeDueMs(c, t0, t0 + 4_000, 'starting'), t0 + 6_000);
-  assert.equal(nextProbeDueMs(c, t0, t0 + 4_000, 'healthy'), t0 + 34_000);
-  // Less than an interval of start period left: probe as it ends.
-  assert.equal(nextProbeDueMs(c, t0, t0 + 100_000, 'healthy'), t0 + 120_000);
-});
-
-function entry(start: number, exitCode: number): HealthLogEntry {
-  return { Start: new Date(start).toISOString(), End: new Date(start + 10).toISOString(), ExitCode: exitCode, Output: '' };
-}
-
-test('status: healthy on success, unhealthy once the failing streak reaches Retries', () => {
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
-  const started = new Date(t0).toISOString();
-  let row = { status: 'starting' as const, failing_streak: 0, log: '[]', started_at: started };
-  const config = { Retries: 3 };
-  let h = applyResult(config, row, entry(t0 + 1000, 1));
-  assert.deepEqual([h.Status, h.FailingStreak], ['starting', 1]);
-  h = applyResult(config, { ...row, failing_streak: 2, log: JSON.stringify(h.Log) }, entry(t0 + 2000, 1));
-  assert.deepEqual([h.Status, h.FailingStreak], ['unhealthy', 3]);
-  h = applyResult(config, { ...row, status: 'unhealthy' as never, failing_streak: 3, log: JSON.stringify(h.Log) }, entry(t0 + 3000, 0));
-  assert.deepEqual([h.Status, h.FailingStreak, h.Log.length], ['healthy', 0, 3]);
-  // A healthy container that fails fewer than Retries times stays healthy.
-  h = applyResult(config, { ...row, status: 'healthy' as never, failing_streak: 0 }, entry(t0 + 4000, 2));
-  assert.deepEqual([h.Status, h.FailingStreak], ['healthy', 1]);
-  // Only the last 5 results are kept.
-  row = { ...row, log: JSON.stringify([1, 2, 3, 4, 5].map((i) => entry(t0 + i, 0))) };
-  h = applyResult(config, row, entry(t0 + 9000, 0));
-  assert.equal(h.Log.length, 5);
-  assert.equal(h.Log.at(-1)!.Start, new Date(t0 + 9000).toISOString());
-  assert.equal(h.Log[0]!.Start, new Date(t0 + 2).toISOString());
-});
-
-test('failures inside the start period do not count while starting', () => {
-  const t0 = Date.parse('2026-01-01T00:00:00Z');
-  const row = { status: 'starting' as const, failing_streak: 0, log: '[]', started_at: new Date(t0).toISOString() };
-  const config = { Retries: 1, StartPeriod: 10 * S };
-  assert.deepEqual([applyResult(config, row, entry(t0 + 5000, 1)).Status, applyResult(config, row, entry(t0 + 5000, 1)).FailingStreak], ['starting', 0]);
-  assert.equal(applyResult(config, row, entry(t0 + 10_000, 1)).Status, 'unhealthy');
-  // Once healthy, the start period no longer shields a failure.
-  assert.equal(applyResult(config, { ...row, status: 'healthy' as never }, entry(t0 + 5000, 1)).Status, 'unhealthy');
-});
+// The schedule (when a probe is due) and the status rules (retries, the
+// start period) are the monitor's now (native/health.c): tested on real
+// containers in test/integration/health.test.ts.
 
 test('--change HEALTHCHECK reads as the Dockerfile parser reads it', () => {
   const shell = applyChanges<ConfigChanges>({}, ['HEALTHCHECK --interval=5s --timeout=3s --retries=4 CMD wget -q -O- localhost || exit 1']);

@@ -34,16 +34,32 @@ const full = {
   openStdin: true,
   stdinOnce: true,
   exitCommand: ['/usr/bin/node', '/berth/main.js', 'internal', 'exited', 'x'],
-  periodic: { intervalMs: 30_000, command: ['/usr/bin/node', '/berth/main.js', 'internal', 'healthcheck', 'x'] },
+  healthcheck: {
+    command: ['/bin/sh', '-c', 'wget -q localhost'], intervalNs: 30e9, timeoutNs: 5e9, startPeriodNs: 60e9, startIntervalNs: 2e9, retries: 3,
+    resultsFile: '/var/lib/berth/containers/x/health-results', hook: ['/usr/bin/node', '/berth/main.js', 'internal', 'healthcheck', 'x'],
+  },
+};
+const withCgroup: BuildContext = {
+  ...ctx,
+  probePlanFile: '/run/x/probe.plan',
+  cgroup: { procsFiles: ['/sys/fs/cgroup/freezer/berth/x/cgroup.procs'], path: '/berth/x', version: 1, freezer: { file: '/sys/fs/cgroup/freezer/berth/x/freezer.state', frozen: 'FROZEN' } },
 };
 
 test('each monitor option is one monitor-phase op, before clone', () => {
-  const { ops } = buildPlan(spec(), { ...ctx, monitor: full });
+  const { ops } = buildPlan(spec(), { ...withCgroup, monitor: full });
   assert.deepEqual(monitorOps(ops), [
-    'monitorExitFile', 'monitorStartFifo', 'monitorLogFile', 'monitorOpenStdin', 'monitorAttachSocket', 'monitorExitCommand', 'monitorPeriodicCommand',
+    'monitorExitFile', 'monitorStartFifo', 'monitorLogFile', 'monitorOpenStdin', 'monitorAttachSocket', 'monitorExitCommand', 'monitorHealthcheck',
   ]);
-  const periodic = ops.find((o): o is Extract<PlanOp, { op: 'monitorPeriodicCommand' }> => o.op === 'monitorPeriodicCommand')!;
-  assert.equal(periodic.intervalNs, 30_000_000_000n);
+  const health = ops.find((o): o is Extract<PlanOp, { op: 'monitorHealthcheck' }> => o.op === 'monitorHealthcheck')!;
+  assert.deepEqual(health, {
+    op: 'monitorHealthcheck', probePlan: '/run/x/probe.plan', results: full.healthcheck.resultsFile, hook: full.healthcheck.hook,
+    intervalNs: 30_000_000_000n, timeoutNs: 5_000_000_000n, startPeriodNs: 60_000_000_000n, startIntervalNs: 2_000_000_000n, retries: 3,
+    pausedFile: '/sys/fs/cgroup/freezer/berth/x/freezer.state', pausedText: 'FROZEN',
+  });
+  // The probe's plan is the runtime's to place: without a state directory there is none.
+  assert.throws(() => buildPlan(spec(), { ...ctx, monitor: full }), (e: unknown) => e instanceof BerthError && /needs a place for the probe's plan/.test(e.message));
+  assert.throws(() => buildPlan(spec(), { ...withCgroup, monitor: { healthcheck: { ...full.healthcheck, retries: 0 } } }),
+    (e: unknown) => e instanceof BerthError && e.kind === 'invalid' && /monitor.healthcheck.retries: 0 is not a positive whole number/.test(e.message));
   assert.deepEqual(ops.find((o) => o.op === 'monitorOpenStdin'), { op: 'monitorOpenStdin', stdinOnce: true });
 });
 
@@ -60,30 +76,35 @@ test('with a terminal, the monitor that keeps the output holds the terminal: no 
 test('the wire form of the new ops follows docs/plan-format.md', () => {
   const bytes = encodePlan([
     { op: 'monitorOpenStdin', stdinOnce: true },
-    { op: 'monitorPeriodicCommand', intervalNs: 5n, argv: ['/bin/true'] },
+    { op: 'monitorHealthcheck', probePlan: '/p', results: '/r', hook: ['/h'], intervalNs: 5n, timeoutNs: 6n, startPeriodNs: 0n, startIntervalNs: 7n, retries: 3, pausedFile: '', pausedText: '' },
   ]);
   const expected = Buffer.concat([
     Buffer.from('BRTHPLAN'), u32(1), u32(2),
     u32(OPCODES.monitorOpenStdin), u32(1), Buffer.from([1]), u64(1n),
-    u32(OPCODES.monitorPeriodicCommand), u32(2), Buffer.from([1]), u64(5n), Buffer.from([3]), u32(1), u32(9), Buffer.from('/bin/true'),
+    u32(OPCODES.monitorHealthcheck), u32(10), str('/p'), str('/r'), Buffer.from([3]), u32(1), u32(2), Buffer.from('/h'),
+    ...[5n, 6n, 0n, 7n, 3n].map((n) => Buffer.concat([Buffer.from([1]), u64(n)])), str(''), str(''),
   ]);
   assert.deepEqual(bytes, expected);
-  assert.deepEqual([OPCODES.monitorLogFile, OPCODES.monitorOpenStdin, OPCODES.monitorAttachSocket, OPCODES.monitorExitCommand, OPCODES.monitorPeriodicCommand], [8, 9, 10, 11, 12]);
+  assert.deepEqual([OPCODES.monitorLogFile, OPCODES.monitorOpenStdin, OPCODES.monitorAttachSocket, OPCODES.monitorExitCommand, OPCODES.monitorHealthcheck], [8, 9, 10, 11, 13]);
 });
 
 test('the plan in words says what the monitor will keep and run', () => {
-  const { ops } = buildPlan(spec(), { ...ctx, monitor: full });
+  const { ops } = buildPlan(spec(), { ...withCgroup, monitor: full });
   const text = describePlan(ops);
   assert.match(text, /keep the container's output in \/var\/lib\/berth\/containers\/x\/x-json.log \(Docker's json-file format\)/);
   assert.match(text, /serve attach clients on \/run\/berth\/attach\/x.sock/);
   assert.match(text, /closed when the first of them closes it/);
-  assert.match(text, /every 30000 ms/);
+  assert.match(text, /probe it every 30000 ms \(2000 ms in the first 60000 ms while starting\) with the plan in \/run\/x\/probe.plan, killed after 5000 ms; unhealthy after 3 failures in a row/);
+  assert.match(text, /no probe while \/sys\/fs\/cgroup\/freezer\/berth\/x\/freezer.state reads FROZEN/);
 });
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32LE(n);
   return b;
+}
+function str(s: string): Buffer {
+  return Buffer.concat([Buffer.from([2]), u32(Buffer.byteLength(s)), Buffer.from(s)]);
 }
 function u64(n: bigint): Buffer {
   const b = Buffer.alloc(8);

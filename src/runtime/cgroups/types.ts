@@ -180,6 +180,8 @@ export interface CgroupManager {
   thaw(): void;
   /** Whether the kernel reports the cgroup frozen (a container is "paused"); false without a freezer. */
   frozen(): boolean;
+  /** The file whose content starts with `frozen` while the cgroup is frozen (for a monitor that must not probe a paused container); undefined without a freezer. */
+  freezerState(): { file: string; frozen: string } | undefined;
   /** Signal every process, including those forked while signalling. */
   kill(signal: NodeJS.Signals | number): void;
   destroy(): void;

@@ -445,6 +445,11 @@ export class CgroupV1 implements CgroupManager {
     return dir !== undefined && readCgroupFile(join(dir, 'freezer.state'))?.trim() === 'FROZEN';
   }
 
+  freezerState(): { file: string; frozen: string } | undefined {
+    const dir = this.dir('freezer');
+    return dir === undefined ? undefined : { file: join(dir, 'freezer.state'), frozen: 'FROZEN' };
+  }
+
   kill(signal: NodeJS.Signals | number): void {
     if (this.pids().length === 0) return;
     // Freeze first so that no process can fork a child we would miss; a

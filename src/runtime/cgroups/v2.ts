@@ -392,6 +392,11 @@ export class CgroupV2 implements CgroupManager {
     return readKeyed(join(this.dir, 'cgroup.events'))?.get('frozen') === 1;
   }
 
+  /** cgroup.freeze: what pause asked for (cgroup.events says when it is done; a probe must not start meanwhile either). */
+  freezerState(): { file: string; frozen: string } {
+    return { file: join(this.dir, 'cgroup.freeze'), frozen: '1' };
+  }
+
   kill(signal: NodeJS.Signals | number): void {
     const isKill = signal === 'SIGKILL' || signal === SIGKILL;
     // cgroup.kill (5.14+) kills the whole subtree atomically, forks included.
