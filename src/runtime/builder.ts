@@ -26,7 +26,11 @@ export interface BuildContext {
   /** The monitor keeps the output, serves attach clients, calls the engine back. */
   monitor?: MonitorPlanOptions;
   /** The container's cgroup: the cgroup.procs files to join, one per hierarchy. */
-  cgroup?: { procsFiles: string[]; path: string; version: 1 | 2 };
+  cgroup?: {
+    procsFiles: string[]; path: string; version: 1 | 2;
+    /** v1: the hierarchies' mount points, which name the container's directories under /sys/fs/cgroup (needed when the path is relative, so not at a mount's top). */
+    mounts?: string[];
+  };
   /** The compiled seccomp program, when the spec asks for one. */
   seccomp?: { program: Buffer; flags: number; summary: string };
   /** /proc/sys/kernel/cap_last_cap. */
@@ -413,7 +417,8 @@ function cgroupMountOps(dest: string, flags: number, ctx: BuildContext, rootfs: 
   ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: 'tmpfs', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755', create: MountCreate.Directory, why: `${why} (a tmpfs holding each hierarchy)` });
   for (const procs of cg.procsFiles) {
     const dir = posix.dirname(procs);
-    const hierarchy = dir.endsWith(cg.path) ? dir.slice(0, dir.length - cg.path.length) : posix.dirname(dir);
+    const mount = cg.mounts?.find((m) => dir.startsWith(m + '/'));
+    const hierarchy = mount ?? (dir.endsWith(cg.path) ? dir.slice(0, dir.length - cg.path.length) : posix.dirname(dir));
     const name = posix.basename(hierarchy);
     const target = posix.join(dest, name);
     ops.push({ op: 'mountInRoot', root: rootfs, target, source: dir, fstype: '', flags: MS.BIND | MS.REC, data: '', create: MountCreate.Directory, why: `cgroup v1 ${name}: the container's own directory` });

@@ -17,7 +17,7 @@ import { isProcfs } from './mounts.js';
 import { encodePlan, type PlanOp } from './plan.js';
 import { describePlan } from './plan-text.js';
 import { currentHardLimits, canRaiseHardLimits } from './rlimits.js';
-import { cgroupManager, type CgroupManager, type LinuxResources } from './cgroups/index.js';
+import { cgroupManager, cgroupV1Mounts, isRelativeCgroupsPath, ownCgroups, type AnyCgroupManager, type CgroupManager, type LinuxResources } from './cgroups/index.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { checkExecutable } from './executable.js';
 import { NS_PROC_NAME } from './namespaces.js';
@@ -86,6 +86,8 @@ export interface PrepareOptions {
   /** For `exec`: its id, which names its exit file. */
   execId?: string;
   cgroupsPath?: string;
+  /** For a relative cgroupsPath: the parents create read (ContainerRecord.cgroupParents). */
+  cgroupParents?: Record<string, string>;
   monitor?: MonitorOptions;
 }
 
@@ -94,6 +96,7 @@ export interface Prepared {
   plan: BuiltPlan;
   cgroup: CgroupManager | undefined;
   cgroupsPath: string;
+  cgroupParents: Record<string, string> | undefined;
 }
 
 /**
@@ -109,10 +112,9 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
   if (spec.process && !opts.joinPid) checkExecutable(rootfs, spec.process.args[0]!, spec.process.env ?? [], spec.mounts ?? []);
 
   const cgroupsPath = opts.cgroupsPath ?? spec.linux?.cgroupsPath ?? `/berth/${opts.id}`;
-  if (!cgroupsPath.startsWith('/') || cgroupsPath.split('/').includes('..')) {
-    throw invalid('InvalidSpec', `linux.cgroupsPath: "${cgroupsPath}" must be absolute and stay inside the cgroup tree`);
-  }
-  const cgroup = cgroupManager(cgroupsPath);
+  // A relative path's parents are read now and kept in the record.
+  const cgroupParents = opts.cgroupParents ?? (isRelativeCgroupsPath(cgroupsPath) ? Object.fromEntries(ownCgroups()) : undefined);
+  const cgroup = cgroupManager(cgroupsPath, { parents: cgroupParents && new Map(Object.entries(cgroupParents)) });
   const seccompSpec = spec.linux?.seccomp;
   let seccomp: { program: Buffer; flags: number; summary: string } | undefined;
   if (seccompSpec) {
@@ -148,7 +150,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     relayTerminal: opts.relayTerminal,
     forwardSignals: opts.forwardSignals,
     monitor: opts.monitor,
-    cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version },
+    cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version, ...(cgroupParents && cgroup.version === 1 ? { mounts: cgroupV1Mounts() } : {}) },
     seccomp,
     lastCap: lastCap(),
     hardLimits: currentHardLimits(),
@@ -157,7 +159,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     isProcfs,
     joinExisting: opts.joinPid !== undefined,
   });
-  return { spec, plan, cgroup, cgroupsPath };
+  return { spec, plan, cgroup, cgroupsPath, cgroupParents };
 }
 
 /** `berth runtime plan`: the plan in words, as `create` would run it, without running anything. */
@@ -315,6 +317,14 @@ function forwardSignals(): { to(monitor: ChildProcess): void; stop(): void } {
   };
 }
 
+/** A container's cgroup, where create found it (a relative path with the parents it had then). */
+export function cgroupOf(record: Pick<ContainerRecord, 'cgroupsPath' | 'cgroupVersion' | 'cgroupParents'>): AnyCgroupManager {
+  return cgroupManager(record.cgroupsPath, {
+    version: record.cgroupVersion,
+    ...(record.cgroupParents ? { parents: new Map(Object.entries(record.cgroupParents)) } : {}),
+  });
+}
+
 export class Runtime {
   readonly state: StateDir;
   constructor(readonly root: string = DEFAULT_RUNTIME_ROOT) {
@@ -362,6 +372,7 @@ export class Runtime {
         monitorPid: launched.monitor.pid ?? 0,
         monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
         cgroupsPath: prepared.cgroupsPath,
+        ...(prepared.cgroupParents ? { cgroupParents: prepared.cgroupParents } : {}),
         cgroupVersion: cgroup.version,
         annotations: prepared.spec.annotations ?? {},
       };
@@ -418,7 +429,7 @@ export class Runtime {
 
   private frozen(record: ContainerRecord): boolean {
     try {
-      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).frozen();
+      return cgroupOf(record).frozen();
     } catch {
       return false;
     }
@@ -445,7 +456,7 @@ export class Runtime {
 
   private oomKilled(record: ContainerRecord): boolean {
     try {
-      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).oomKilled();
+      return cgroupOf(record).oomKilled();
     } catch {
       return false;
     }
@@ -461,7 +472,7 @@ export class Runtime {
     const status = this.status(record);
     guard(canKill(status), 'kill', id, status);
     if (all) {
-      cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).kill(signal);
+      cgroupOf(record).kill(signal);
       return;
     }
     try {
@@ -476,7 +487,7 @@ export class Runtime {
     const record = this.state.load(id);
     const status = this.status(record);
     guard(canPause(status), 'pause', id, status);
-    cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).freeze();
+    cgroupOf(record).freeze();
   }
 
   /** `resume`: thaw a paused container. */
@@ -484,7 +495,7 @@ export class Runtime {
     const record = this.state.load(id);
     const status = this.status(record);
     guard(canResume(status), 'resume', id, status);
-    cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).thaw();
+    cgroupOf(record).thaw();
   }
 
   /** `update`: change the cgroup limits of a container that has not stopped; returns what could not be applied. */
@@ -492,7 +503,7 @@ export class Runtime {
     const record = this.state.load(id);
     const status = this.status(record);
     if (status === 'stopped') throw conflict('InvalidState', `cannot update container "${id}": it is stopped`);
-    const cgroup = cgroupManager(record.cgroupsPath, { version: record.cgroupVersion });
+    const cgroup = cgroupOf(record);
     cgroup.update(resources);
     return [...cgroup.warnings];
   }
@@ -521,7 +532,7 @@ export class Runtime {
       }
       throw err;
     }
-    const cgroup = cgroupManager(record.cgroupsPath, { version: record.cgroupVersion });
+    const cgroup = cgroupOf(record);
     const status = this.status(record);
     if (!canDelete(status)) {
       if (!force) guard(false, 'delete', id, status);
@@ -608,7 +619,7 @@ export class Runtime {
     const execId = randomBytes(32).toString('hex');
     const stateDir = this.state.dir(opts.id);
     makeExecsDir(stateDir);
-    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, execSpec);
+    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath, cgroupParents: record.cgroupParents }, execSpec);
     // As `run`: the exec's monitor is in its own session, so Ctrl-C and
     // window changes reach it only through us.
     const forwarding = opts.detach ? undefined : forwardSignals();
