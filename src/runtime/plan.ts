@@ -17,6 +17,7 @@ export type PlanOp =
   | { op: 'monitorAttachSocket'; path: string }
   | { op: 'monitorExitCommand'; argv: string[] }
   | { op: 'monitorPeriodicCommand'; intervalNs: bigint; argv: string[] }
+  | { op: 'monitorHandOff' }
   // clone
   | { op: 'clone'; flags: number; why: string }
   // parent phase
@@ -71,6 +72,7 @@ export const OPCODES: Record<PlanOpName, number> = {
   monitorAttachSocket: 10,
   monitorExitCommand: 11,
   monitorPeriodicCommand: 12,
+  monitorHandOff: 13,
   clone: 20,
   parentWriteProc: 21,
   parentJoinCgroup: 22,
@@ -137,6 +139,7 @@ function argsOf(op: PlanOp): Arg[] {
       return [op.intervalNs, op.argv];
     case 'monitorRelayTerminal':
     case 'monitorForwardSignals':
+    case 'monitorHandOff':
     case 'terminal':
     case 'setsid':
     case 'noNewPrivs':
