@@ -2,7 +2,7 @@
 // order, as plain data. The native helper only carries the steps out. Nothing
 // here touches the system, so the whole policy is testable without root.
 import { isAbsolute, join, posix } from 'node:path';
-import { invalid } from '../util/errors.js';
+import { BugError, invalid } from '../util/errors.js';
 import type { Spec, SpecMount, SpecDevice, NamespaceType } from './spec.js';
 import type { PlanOp } from './plan.js';
 import { MountCreate } from './plan.js';
@@ -23,6 +23,13 @@ export interface BuildContext {
   consoleSocket?: string;
   relayTerminal?: boolean;
   forwardSignals?: boolean;
+  /**
+   * runc's contract with the engine that runs it: the monitor leaves once the
+   * process waits to start, so that the caller's subreaper (a containerd
+   * shim, conmon) becomes its parent, reaps it and sees its exit; the process
+   * waits on startFifo itself. Nothing then writes exitFile.
+   */
+  handOff?: boolean;
   /** The monitor keeps the output, serves attach clients, calls the engine back. */
   monitor?: MonitorPlanOptions;
   /** The container's cgroup: the cgroup.procs files to join, one per hierarchy. */
@@ -108,9 +115,13 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
 
   // --- monitor phase
-  if (ctx.exitFile) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
+  if (ctx.handOff && (!ctx.startFifo || ctx.relayTerminal || ctx.forwardSignals || ctx.monitor)) {
+    throw new BugError('a handed-off container needs a start FIFO, and nothing that keeps its monitor');
+  }
+  if (ctx.exitFile && !ctx.handOff) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
   if (ctx.pidFile) ops.push({ op: 'monitorPidFile', path: ctx.pidFile });
   if (ctx.startFifo) ops.push({ op: 'monitorStartFifo', path: ctx.startFifo });
+  if (ctx.handOff) ops.push({ op: 'monitorHandOff' });
   const monitor = ctx.monitor ?? {};
   const keepsOutput = Boolean(monitor.logFile || monitor.attachSocket);
   if (proc.terminal) {

@@ -80,6 +80,8 @@ export interface PrepareOptions {
   relayTerminal?: boolean;
   forwardSignals?: boolean;
   withStartFifo?: boolean;
+  /** runc's contract: the caller's subreaper becomes the process's parent (BuildContext.handOff). */
+  handOff?: boolean;
   pidFile?: string;
   /** For `exec`: the running container whose namespaces to join. */
   joinPid?: number;
@@ -149,6 +151,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
     relayTerminal: opts.relayTerminal,
     forwardSignals: opts.forwardSignals,
+    handOff: opts.handOff,
     monitor: opts.monitor,
     cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version, ...(cgroupParents && cgroup.version === 1 ? { mounts: cgroupV1Mounts() } : {}) },
     seccomp,
@@ -331,8 +334,16 @@ export class Runtime {
     this.state = new StateDir(root);
   }
 
-  /** `create`: everything up to the process waiting for `start`. */
-  async create(opts: { id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions }): Promise<ContainerRecord> {
+  /**
+   * `create`: everything up to the process waiting for `start`. With
+   * `handOff` (the runtime command line, as engines drive runc) no monitor
+   * stays: the process becomes the child of the caller's subreaper, with the
+   * caller's stdio, and that reaper alone sees its exit status.
+   */
+  async create(opts: {
+    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; handOff?: boolean;
+    warn?: (m: string) => void; monitor?: MonitorOptions;
+  }): Promise<ContainerRecord> {
     // A monitor that keeps the log owns the container's stdio: it is handed
     // none of ours, so nothing ties it (or us) to the other.
     const stdio = opts.monitor?.logFile ? ['ignore', 'ignore', 'ignore'] as StdioEntry[] : opts.stdio;
@@ -346,7 +357,7 @@ export class Runtime {
   }
 
   private async createInternal(opts: {
-    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach: boolean;
+    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach: boolean; handOff?: boolean;
     withStartFifo: boolean; relayTerminal?: boolean; forwardSignals?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions;
   }): Promise<{ record: ContainerRecord; launched: Awaited<ReturnType<typeof launch>>; cgroup: CgroupManager }> {
     const dir = this.state.reserve(opts.id);

@@ -40,6 +40,7 @@ export function describeOp(op: PlanOp): string {
     case 'monitorOpenStdin': return `monitor: keep the container's stdin open for attach clients${op.stdinOnce ? ' (closed when the first of them closes it)' : ''}`;
     case 'monitorAttachSocket': return `monitor: serve attach clients on ${op.path}`;
     case 'monitorExitCommand': return `monitor: once the container has ended, run ${JSON.stringify(op.argv)}`;
+    case 'monitorHandOff': return 'monitor: once the process waits to start, hand it the start FIFO and leave, so that the caller\'s subreaper becomes its parent (runc\'s contract)';
     case 'monitorPeriodicCommand': return `monitor: while the container runs, run ${JSON.stringify(op.argv)} every ${Number(op.intervalNs / 1_000_000n)} ms`;
     case 'clone': {
       const types = namespaceNames(op.flags);

@@ -9,6 +9,7 @@ export function registerCreate(cmd: Command, ctx: RuntimeContext): void {
     .option('--pid-file <file>', 'write the container process pid here')
     .option('--console-socket <path>', 'unix socket that receives the terminal master (process.terminal)')
     .action(async (id: string, opts: { bundle: string; pidFile?: string; consoleSocket?: string }) => {
-      await ctx.runtime().create({ id, bundle: opts.bundle, pidFile: opts.pidFile, consoleSocket: opts.consoleSocket });
+      // As runc: the container's process is left to the caller's subreaper.
+      await ctx.runtime().create({ id, bundle: opts.bundle, pidFile: opts.pidFile, consoleSocket: opts.consoleSocket, handOff: true });
     });
 }

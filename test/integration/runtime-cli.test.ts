@@ -1,0 +1,57 @@
+// `berth runtime` as another engine drives runc: the calls a containerd shim
+// or conmon makes, each as its own process, and what each leaves behind.
+import { test, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
+
+const root = tempRoot('runtime-cli');
+const state = join(root, 'state');
+const ids: string[] = [];
+let n = 0;
+const nextId = () => {
+  const id = `rc${process.pid}${String(++n).padStart(3, '0')}`;
+  ids.push(id);
+  return id;
+};
+const runtimeCommand = [...CLI, 'runtime', '--root', state].map((a) => `'${a}'`).join(' ');
+
+after(() => cleanup(root));
+afterEach(() => {
+  assert.deepEqual(leftovers(root, ids), [], 'the test left something on the host');
+});
+
+test("after create the container's process is the child of the caller's subreaper, with the caller's stdio and the pid file written (runc's contract)", () => {
+  const id = nextId();
+  const bundle = makeBundle(join(root, id), () => {}, { args: ['sh', '-c', 'echo "out from $$"; echo "err from $$" >&2; exit 7'] });
+  const pidFile = join(root, `${id}.pid`);
+  const script = join(root, `${id}.sh`);
+  // tini -s is the subreaper, as a containerd shim or conmon is; the script
+  // is its child and runs the verbs as the engine would.
+  writeFileSync(script, `
+set -e
+R="${runtimeCommand}"
+eval "$R create --bundle '${bundle}' --pid-file '${pidFile}' ${id}"
+pid=$(cat '${pidFile}')
+echo "parent $(cut -d' ' -f4 /proc/$pid/stat) subreaper $PPID" >&3
+eval "$R state ${id}" | grep -o '"status": "[a-z]*"' >&3
+eval "$R start ${id}"
+i=0
+until eval "$R state ${id}" | grep -q '"status": "stopped"'; do i=$((i+1)); [ $i -lt 100 ] || exit 9; sleep 0.1; done
+echo stopped >&3
+eval "$R delete ${id}"
+`);
+  const out = join(root, `${id}.out`);
+  const err = join(root, `${id}.err`);
+  const report = join(root, `${id}.report`);
+  execFileSync('sh', ['-c', `exec tini -s -- sh '${script}' >'${out}' 2>'${err}' 3>'${report}'`], { timeout: 60_000 });
+  const lines = readFileSync(report, 'utf8').trim().split('\n');
+  const [, parent, subreaper] = /^parent (\d+) subreaper (\d+)$/.exec(lines[0]!)!;
+  assert.equal(parent, subreaper, 'the subreaper is its parent: no berth process stays between them');
+  assert.deepEqual(lines.slice(1), ['"status": "created"', 'stopped']);
+  assert.equal(readFileSync(out, 'utf8'), 'out from 1\n', 'stdout is the fd the caller passed to create');
+  assert.match(readFileSync(err, 'utf8'), /^err from 1\n/, 'stderr too');
+  assert.ok(!existsSync(join(state, id)), 'delete removed the state');
+});
