@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
+import { CLI, berth, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
 
 const root = tempRoot('runtime-cli');
 const state = join(root, 'state');
@@ -54,4 +54,31 @@ eval "$R delete ${id}"
   assert.equal(readFileSync(out, 'utf8'), 'out from 1\n', 'stdout is the fd the caller passed to create');
   assert.match(readFileSync(err, 'utf8'), /^err from 1\n/, 'stderr too');
   assert.ok(!existsSync(join(state, id)), 'delete removed the state');
+});
+
+test("with --log and --log-format json an error is also a runc log line there, which is where engines read it; --systemd-cgroup is refused clearly", () => {
+  const log = join(root, 'runtime.log');
+  const id = nextId();
+  const bundle = makeBundle(join(root, id), () => {}, { args: ['no-such-program'] });
+  const r = berth(['runtime', '--root', state, '--log', log, '--log-format', 'json', 'create', '--bundle', bundle, id]);
+  assert.equal(r.status, 127, r.stderr);
+  assert.match(r.stderr, /no-such-program/, 'stderr has it too');
+  const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; msg: string; time: string });
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0]!.level, 'error');
+  assert.match(lines[0]!.msg, /exec: "no-such-program": executable file not found/);
+  assert.ok(!Number.isNaN(Date.parse(lines[0]!.time)));
+  assert.ok(!existsSync(join(state, id)), 'nothing created');
+
+  const text = join(root, 'runtime-text.log');
+  const t = berth(['runtime', '--root', state, '--log', text, 'state', 'nonexistent']);
+  assert.equal(t.status, 125);
+  assert.match(readFileSync(text, 'utf8'), /^time="[^"]+" level=error msg="container \\"nonexistent\\" does not exist"\n$/);
+
+  const s = berth(['runtime', '--root', state, '--systemd-cgroup', 'state', 'nonexistent']);
+  assert.equal(s.status, 125);
+  assert.match(s.stderr, /--systemd-cgroup: berth has no systemd cgroup driver/);
+  const f = berth(['runtime', '--log-format', 'xml', 'state', 'x']);
+  assert.equal(f.status, 125);
+  assert.match(f.stderr, /--log-format "xml": expected text or json/);
 });

@@ -124,6 +124,18 @@ test('containerd: `ctr run --runc-binary` berth runs the container, gives its ou
   assert.ok(!existsSync(join(ctd, 'runc', 'berth-test', id)), 'the runtime state is gone');
 });
 
+test("containerd: a create that fails shows berth's reason, read from the runtime's --log as the shim reads runc's", { skip, timeout: TIMEOUT }, () => {
+  const id = `ctrfail${process.pid}`;
+  const r = ctr(
+    'run', '--rm', '--net-host', '--cgroup', `/${cgroupParent}/${id}`, '--fifo-dir', join(ctd, 'fifo'), '--runc-root', join(ctd, 'runc'),
+    '--runc-binary', wrapper('berth-for-containerd'), 'docker.io/library/busybox:latest', id, 'no-such-program',
+  );
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /OCI runtime create failed: process\.args\[0\]: exec: "no-such-program": executable file not found/);
+  ctr('containers', 'delete', id);
+  assert.equal(ctr('containers', 'list', '-q').stdout.trim(), '');
+});
+
 function podmanGlobals(): string[] {
   const p = podmanDir;
   return [
