@@ -493,6 +493,12 @@ export class Runtime {
     }
   }
 
+  /** `ps`: the host pids of every process in the container's cgroup. */
+  pids(id: string): number[] {
+    const record = this.state.load(id);
+    return this.status(record) === 'stopped' ? [] : cgroupOf(record).pids();
+  }
+
   /** `pause`: freeze every process of a running container. */
   pause(id: string): void {
     const record = this.state.load(id);

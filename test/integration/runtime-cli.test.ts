@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, berth, cleanup, leftovers, makeBundle, tempRoot } from '../support.js';
+import { CLI, berth, cleanup, eventually, leftovers, makeBundle, tempRoot } from '../support.js';
+import { cgroupOf } from '../../src/runtime/container.js';
+import type { ContainerRecord } from '../../src/runtime/state.js';
 
 const root = tempRoot('runtime-cli');
 const state = join(root, 'state');
@@ -81,4 +83,42 @@ test("with --log and --log-format json an error is also a runc log line there, w
   const f = berth(['runtime', '--log-format', 'xml', 'state', 'x']);
   assert.equal(f.status, 125);
   assert.match(f.stderr, /--log-format "xml": expected text or json/);
+});
+
+test('ps --format json, update --resources -, kill --all and delete --force, as containerd calls them; create refuses --no-pivot and --preserve-fds it cannot honour', async () => {
+  const id = nextId();
+  const bundle = makeBundle(join(root, id), () => {}, { args: ['sh', '-c', 'sleep 60 & sleep 60; exit 0'] });
+  const rt = (...args: string[]) => berth(['runtime', '--root', state, ...args]);
+  for (const [flag, words] of [[['--no-pivot'], /--no-pivot: berth always uses pivot_root/], [['--preserve-fds', '2'], /--preserve-fds 2: berth passes the container only its stdio/]] as const) {
+    const r = rt('create', '--bundle', bundle, ...flag, id);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, words);
+    assert.ok(!existsSync(join(state, id)));
+  }
+  const created = rt('create', '--bundle', bundle, '--no-new-keyring', '--preserve-fds', '0', id);
+  assert.equal(created.status, 0, created.stderr);
+  try {
+    assert.equal(rt('start', id).status, 0);
+    const pids = await eventually(() => {
+      const list = JSON.parse(rt('ps', '--format', 'json', id).stdout) as number[];
+      return list.length === 3 && list;
+    }, 10_000, 'sh and its two sleeps');
+    const init = (JSON.parse(rt('state', id).stdout) as { pid: number }).pid;
+    assert.ok(pids.includes(init));
+    const table = rt('ps', id).stdout;
+    assert.match(table, /sleep 60/);
+    const updated = berth(['runtime', '--root', state, 'update', '--resources', '-', id], { input: JSON.stringify({ pids: { limit: 42 } }) });
+    assert.equal(updated.status, 0, updated.stderr);
+    const pidsDir = cgroupOf(JSON.parse(readFileSync(join(state, id, 'state.json'), 'utf8')) as ContainerRecord);
+    assert.equal(readFileSync(join(pidsDir.version === 1 ? pidsDir.dir('pids')! : pidsDir.dir, 'pids.max'), 'utf8').trim(), '42');
+    const bad = berth(['runtime', '--root', state, 'update', '--resources', '-', id], { input: '{"pids":{"limit":"many"}}' });
+    assert.equal(bad.status, 125);
+    assert.match(bad.stderr, /--resources -: pids\.limit/);
+    assert.equal(rt('kill', '--all', id, 'KILL').status, 0);
+    await eventually(() => (JSON.parse(rt('ps', '--format', 'json', id).stdout) as number[]).length === 0, 10_000, 'every process to end');
+  } finally {
+    const deleted = rt('delete', '--force', id);
+    assert.equal(deleted.status, 0, deleted.stderr);
+  }
+  assert.ok(!existsSync(join(state, id)));
 });

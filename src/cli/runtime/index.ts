@@ -14,6 +14,8 @@ import { registerFeatures } from './features.js';
 import { registerPlan } from './plan.js';
 import { registerList } from './list.js';
 import { registerPauseResume } from './pause.js';
+import { registerPs } from './ps.js';
+import { registerUpdate } from './update.js';
 import { parseLogFormat, setRuntimeLog, type LogFormat } from './log.js';
 import { invalid } from '../../util/errors.js';
 
@@ -42,7 +44,7 @@ export function registerRuntime(program: Command): void {
     root: () => cmd.opts<{ root: string }>().root,
     runtime: () => new Runtime(cmd.opts<{ root: string }>().root),
   };
-  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerExec, registerSpec, registerFeatures, registerPlan, registerList, registerPauseResume]) {
+  for (const register of [registerCreate, registerStart, registerState, registerKill, registerDelete, registerRun, registerExec, registerSpec, registerFeatures, registerPlan, registerList, registerPauseResume, registerPs, registerUpdate]) {
     register(cmd, ctx);
   }
 }
