@@ -175,13 +175,20 @@ static void on_timer(void)
 }
 
 /*
- * MONITOR_HAND_OFF: give the child the start FIFO and leave, so that the
+ * MONITOR_HAND_OFF: give the child the start FIFO (or the go) and leave, so that the
  * container's process is reparented to the caller's subreaper (a
  * containerd shim, conmon), which reaps it and sees its exit, as runc's
  * contract has it. The caller's stdio is the child's already.
  */
 static _Noreturn void hand_off(void)
 {
+	/* Without a start FIFO (an exec) the process goes on at once. */
+	if (conf.fifo < 0) {
+		report("created %d", child);
+		report("started");
+		sync_send(sync_fd, SYNC_GO, -1);
+		_exit(0);
+	}
 	if (sync_send(sync_fd, SYNC_HAND_OFF, conf.fifo) < 0 ||
 	    sync_send(sync_fd, SYNC_HAND_OFF, conf.fifo_writer) < 0) {
 		struct berr err = BERR_INIT;

@@ -277,9 +277,6 @@ static int validate(struct plan *plan, struct berr *err)
 	if (seen[OP_MONITOR_OPEN_STDIN] && !seen[OP_MONITOR_ATTACH_SOCKET])
 		return make_error(err, EINVAL, "MONITOR_OPEN_STDIN needs "
 				  "MONITOR_ATTACH_SOCKET (its clients feed stdin)");
-	if (seen[OP_MONITOR_HAND_OFF] && !seen[OP_MONITOR_START_FIFO])
-		return make_error(err, EINVAL, "MONITOR_HAND_OFF needs "
-				  "MONITOR_START_FIFO (the child waits on it)");
 	if (seen[OP_MONITOR_HAND_OFF] &&
 	    (capture || seen[OP_MONITOR_EXIT_FILE] ||
 	     seen[OP_MONITOR_RELAY_TERMINAL] || seen[OP_MONITOR_FORWARD_SIGNALS] ||
