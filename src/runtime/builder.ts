@@ -115,8 +115,8 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
 
   // --- monitor phase
-  if (ctx.handOff && (!ctx.startFifo || ctx.relayTerminal || ctx.forwardSignals || ctx.monitor)) {
-    throw new BugError('a handed-off container needs a start FIFO, and nothing that keeps its monitor');
+  if (ctx.handOff && (ctx.relayTerminal || ctx.forwardSignals || ctx.monitor)) {
+    throw new BugError('a handed-off process needs nothing that keeps its monitor');
   }
   if (ctx.exitFile && !ctx.handOff) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
   if (ctx.pidFile) ops.push({ op: 'monitorPidFile', path: ctx.pidFile });

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, invalid, conflict, systemError, errnoCode } from '../util/errors.js';
 import { debug, channels } from '../util/debug.js';
-import { loadSpec, type Spec } from './spec.js';
+import { loadSpec, type Spec, type SpecProcess } from './spec.js';
 import { buildPlan, type BuiltPlan, type MonitorPlanOptions } from './builder.js';
 import { isProcfs } from './mounts.js';
 import { encodePlan, type PlanOp } from './plan.js';
@@ -623,7 +623,7 @@ export class Runtime {
     if (!proc) throw invalid('InvalidSpec', 'process: missing');
     const execSpec: Spec = {
       ...spec,
-      process: {
+      process: opts.process ?? {
         ...proc,
         args: opts.args,
         env: opts.env ? mergeEnv(proc.env ?? [], opts.env) : proc.env,
@@ -636,10 +636,14 @@ export class Runtime {
     const execId = randomBytes(32).toString('hex');
     const stateDir = this.state.dir(opts.id);
     makeExecsDir(stateDir);
-    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath, cgroupParents: record.cgroupParents }, execSpec);
+    const attached = !opts.handOff;
+    const prepared = prepare({
+      id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: attached, forwardSignals: attached, handOff: opts.handOff,
+      pidFile: opts.pidFile, consoleSocket: opts.consoleSocket, joinPid: record.pid, cgroupsPath: record.cgroupsPath, cgroupParents: record.cgroupParents,
+    }, execSpec);
     // As `run`: the exec's monitor is in its own session, so Ctrl-C and
     // window changes reach it only through us.
-    const forwarding = opts.detach ? undefined : forwardSignals();
+    const forwarding = opts.detach || opts.handOff ? undefined : forwardSignals();
     let launched: Awaited<ReturnType<typeof launch>>;
     try {
       launched = await launch(prepared.plan.ops, opts.stdio ?? ['inherit', 'inherit', 'inherit'], true);
@@ -655,15 +659,16 @@ export class Runtime {
       pidStartTime: processStartTime(launched.pid) ?? '',
       monitorPid: launched.monitor.pid ?? 0,
       monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
-      args: opts.args,
+      args: execSpec.process!.args,
       user: { uid: execSpec.process!.user?.uid ?? 0, gid: execSpec.process!.user?.gid ?? 0 },
-      tty: opts.tty ?? false,
+      tty: execSpec.process!.terminal ?? false,
       created: new Date().toISOString(),
       annotations: opts.annotations ?? {},
     };
     saveExecRecord(stateDir, execRecord);
-    if (opts.detach) {
-      // `exec -d`: the process runs on under its own monitor, which writes its exit file.
+    if (opts.detach || opts.handOff) {
+      // `exec -d`: the process runs on under its own monitor, which writes its
+      // exit file; handed off, under the caller's subreaper.
       launched.monitor.unref();
       (launched.monitor.stdio[4] as Readable).destroy();
       return new ExecHandle(stateDir, execRecord, undefined);
@@ -686,6 +691,12 @@ export interface ExecOptions {
   stdio?: StdioEntry[];
   /** `exec -d`: start it and return; its monitor alone sees it end. */
   detach?: boolean;
+  /** runc's `exec --detach` for another engine: the process is left to the caller's subreaper, which alone sees it end. */
+  handOff?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** The whole process (`exec --process`): args, env, cwd, user and terminal as given, instead of the container's with changes. */
+  process?: SpecProcess;
   /** Keep the record of an attached exec after its end has been seen (a detached one's stays until the container's state goes). */
   keep?: boolean;
   /** The caller's own facts about the exec, kept in its record. */

@@ -191,6 +191,11 @@ export function parseResources(value: unknown, source: string): z.infer<typeof r
   return parseWith(resources, value, source);
 }
 
+/** Validate a process object on its own (`exec --process`, as runc takes it). */
+export function parseProcess(value: unknown, source: string): SpecProcess {
+  return parseWith(processSchema, value, source);
+}
+
 function parseWith<T extends z.ZodTypeAny>(schema: T, value: unknown, source: string): z.infer<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data as z.infer<T>;

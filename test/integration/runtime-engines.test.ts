@@ -136,6 +136,28 @@ test("containerd: a create that fails shows berth's reason, read from the runtim
   assert.equal(ctr('containers', 'list', '-q').stdout.trim(), '');
 });
 
+test('containerd: `ctr task exec` runs a process in the running container (runc exec --process --detach --pid-file), with its output and exit status; kill ends the task', { skip, timeout: TIMEOUT }, async () => {
+  const id = `ctrexec${process.pid}`;
+  const started = ctr(
+    'run', '-d', '--net-host', '--cgroup', `/${cgroupParent}/${id}`, '--fifo-dir', join(ctd, 'fifo'), '--runc-root', join(ctd, 'runc'),
+    '--runc-binary', wrapper('berth-for-containerd'), 'docker.io/library/busybox:latest', id, 'sleep', '300',
+  );
+  assert.equal(started.status, 0, started.stderr);
+  try {
+    const r = ctr('task', 'exec', '--fifo-dir', join(ctd, 'fifo'), '--exec-id', 'e1', id, 'sh', '-c', 'echo "exec in $(cat /proc/1/cmdline | tr \\\\0 " ")"; exit 6');
+    assert.equal(r.error, undefined, 'ctr task exec returned');
+    assert.equal(r.stdout, 'exec in sleep 300 \n');
+    assert.equal(r.status, 6, r.stderr);
+  } finally {
+    ctr('task', 'kill', '--signal', 'SIGKILL', id);
+    await eventually(() => !/RUNNING/.test(ctr('task', 'list').stdout), 30_000, 'the task to stop');
+    const deleted = ctr('task', 'delete', id);
+    assert.equal(deleted.status, 0, deleted.stderr);
+    ctr('containers', 'delete', id);
+  }
+  assert.equal(ctr('containers', 'list', '-q').stdout.trim(), '');
+});
+
 function podmanGlobals(): string[] {
   const p = podmanDir;
   return [

@@ -61,7 +61,7 @@ test('handed off (runc\'s contract), the monitor keeps nothing: no exit file, an
   const { ops } = buildPlan(spec(), { ...ctx, pidFile: '/run/x/pid', handOff: true });
   assert.deepEqual(monitorOps(ops), ['monitorPidFile', 'monitorStartFifo', 'monitorHandOff']);
   assert.match(describePlan(ops), /hand it the start FIFO and leave/);
-  assert.throws(() => buildPlan(spec(), { ...ctx, handOff: true, monitor: { logFile: '/l' } }), /nothing that keeps its monitor/);
+  assert.throws(() => buildPlan(spec(), { ...ctx, handOff: true, monitor: { logFile: '/l' } }), /needs nothing that keeps its monitor/);
   assert.throws(() => buildPlan(spec(true), { ...ctx, handOff: true }), (e: unknown) => e instanceof BerthError && /a terminal needs --console-socket/.test(e.message));
 });
 
