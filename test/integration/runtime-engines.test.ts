@@ -176,3 +176,19 @@ test('podman: `podman --runtime` berth runs an image from a local archive, with 
   assert.equal(r.status, 4, r.stderr);
   assert.equal(podman('ps', '-a', '-q').stdout.trim(), '', '--rm removed the container');
 });
+
+test('podman: exec in a detached container gives its output and status; rm -f stops and removes it', { skip, timeout: TIMEOUT }, () => {
+  const podman = (...args: string[]) => spawnSync('podman', [...podmanGlobals(), ...args], { encoding: 'utf8', timeout: TIMEOUT });
+  const started = podman('run', '-d', '--network', 'none', '--cgroup-parent', `/${cgroupParent}`, 'docker.io/library/busybox:latest', 'sleep', '300');
+  assert.equal(started.status, 0, started.stderr);
+  const id = started.stdout.trim();
+  try {
+    const r = podman('exec', id, 'sh', '-c', 'echo "exec beside $(cat /proc/1/cmdline | tr \\\\0 " ")"; exit 5');
+    assert.equal(r.stdout, 'exec beside sleep 300 \n');
+    assert.equal(r.status, 5, r.stderr);
+  } finally {
+    const removed = podman('rm', '-f', '-t', '0', id);
+    assert.equal(removed.status, 0, removed.stderr);
+  }
+  assert.equal(podman('ps', '-a', '-q').stdout.trim(), '');
+});
