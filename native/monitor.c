@@ -155,6 +155,32 @@ static void start(void)
 		health_start(&conf.health);
 }
 
+/*
+ * MONITOR_HAND_OFF: give the child the start FIFO (or the go) and leave, so that the
+ * container's process is reparented to the caller's subreaper (a
+ * containerd shim, conmon), which reaps it and sees its exit, as runc's
+ * contract has it. The caller's stdio is the child's already.
+ */
+static _Noreturn void hand_off(void)
+{
+	/* Without a start FIFO (an exec) the process goes on at once. */
+	if (conf.fifo < 0) {
+		report("created %d", child);
+		report("started");
+		sync_send(sync_fd, SYNC_GO, -1);
+		_exit(0);
+	}
+	if (sync_send(sync_fd, SYNC_HAND_OFF, conf.fifo) < 0 ||
+	    sync_send(sync_fd, SYNC_HAND_OFF, conf.fifo_writer) < 0) {
+		struct berr err = BERR_INIT;
+
+		make_error(&err, errno, "hand the start FIFO to the container's process");
+		fail(&err, -1, NULL);
+	}
+	report("created %d", child);
+	_exit(0);
+}
+
 static void on_waiting(void)
 {
 	struct berr err = BERR_INIT;
@@ -163,6 +189,8 @@ static void on_waiting(void)
 
 	if (conf.pid_file && write_file_atomic(conf.pid_file, pid, n, &err) < 0)
 		fail(&err, conf.pid_file_step, op_name(OP_MONITOR_PID_FILE));
+	if (conf.hand_off)
+		hand_off();
 	report("created %d", child);
 	created = true;
 	if (conf.fifo < 0)

@@ -8,6 +8,7 @@
  * helper relies on (one CLONE, one WAIT_START, EXEC last, a terminal has
  * exactly one consumer). No decisions are made here: the plan says it all.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,7 @@ static const struct {
 	[OP_MONITOR_ATTACH_SOCKET] = { "MONITOR_ATTACH_SOCKET", "s" },
 	[OP_MONITOR_EXIT_COMMAND] = { "MONITOR_EXIT_COMMAND", "l" },
 	[OP_MONITOR_HEALTHCHECK] = { "MONITOR_HEALTHCHECK", "ssliiiiiss" },
+	[OP_MONITOR_HAND_OFF] = { "MONITOR_HAND_OFF", "" },
 	[OP_CLONE] = { "CLONE", "i" },
 	[OP_PARENT_WRITE_PROC] = { "PARENT_WRITE_PROC", "ss" },
 	[OP_PARENT_JOIN_CGROUP] = { "PARENT_JOIN_CGROUP", "s" },
@@ -280,6 +282,13 @@ static int validate(struct plan *plan, struct berr *err)
 	if (seen[OP_MONITOR_OPEN_STDIN] && !seen[OP_MONITOR_ATTACH_SOCKET])
 		return make_error(err, EINVAL, "MONITOR_OPEN_STDIN needs "
 				  "MONITOR_ATTACH_SOCKET (its clients feed stdin)");
+	if (seen[OP_MONITOR_HAND_OFF] &&
+	    (capture || seen[OP_MONITOR_EXIT_FILE] ||
+	     seen[OP_MONITOR_RELAY_TERMINAL] || seen[OP_MONITOR_FORWARD_SIGNALS] ||
+	     seen[OP_MONITOR_EXIT_COMMAND] || seen[OP_MONITOR_HEALTHCHECK]))
+		return make_error(err, EINVAL, "MONITOR_HAND_OFF excludes what "
+				  "needs the monitor to stay (exit file, relay, "
+				  "forwarded signals, kept output, commands)");
 	plan->terminal = seen[OP_TERMINAL];
 	return 0;
 }
@@ -397,6 +406,9 @@ int plan_run_monitor(const struct plan *plan, struct monitor_conf *conf,
 		case OP_MONITOR_FORWARD_SIGNALS:
 			conf->forward = true;
 			break;
+		case OP_MONITOR_HAND_OFF:
+			conf->hand_off = true;
+			break;
 		case OP_MONITOR_SETNS:
 			ret = ns_setns(S(0), N(1), err);
 			break;
@@ -462,13 +474,45 @@ int plan_run_parent(const struct plan *plan, pid_t child, struct berr *err)
 	return 0;
 }
 
+/*
+ * Handed off (MONITOR_HAND_OFF): the monitor has gone, and this process,
+ * now its caller's subreaper's child, waits for the start byte itself, as
+ * runc's init does on its exec FIFO. It holds a write end too, so that a
+ * writer that comes and goes without writing does not end the wait (a
+ * blocking read of a FIFO with no writer would return 0 at once).
+ */
+static int wait_fifo(int sync, int reader, struct berr *err)
+{
+	cleanup_close int rd = reader;
+	cleanup_close int wr = -1;
+	char byte;
+	ssize_t n;
+
+	if (sync_recv(sync, &wr, 0) != SYNC_HAND_OFF || wr < 0)
+		return make_error(err, ECONNRESET, "the monitor left without the start FIFO");
+	if (fcntl(rd, F_SETFL, 0) < 0)
+		return make_error(err, errno, "make the start FIFO blocking");
+	do
+		n = read(rd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		return make_error(err, n < 0 ? errno : EPIPE, "read the start FIFO");
+	return 0;
+}
+
 static int wait_start(int sync, struct berr *err)
 {
 	int fd = -1;
+	int msg;
 
 	if (sync_send(sync, SYNC_WAITING, -1) < 0)
 		return make_error(err, errno, "tell the monitor we wait");
-	if (sync_recv(sync, &fd, 0) != SYNC_GO)
+	msg = sync_recv(sync, &fd, 0);
+	if (msg == SYNC_HAND_OFF && fd >= 0)
+		return wait_fifo(sync, fd, err);
+	if (fd >= 0)
+		close(fd);
+	if (msg != SYNC_GO)
 		return make_error(err, ECONNRESET, "the monitor went away");
 	return 0;
 }

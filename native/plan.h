@@ -27,6 +27,7 @@ enum opcode {
 	OP_MONITOR_EXIT_COMMAND = 11,
 	/* 12 was MONITOR_PERIODIC_COMMAND: the monitor runs healthchecks itself now */
 	OP_MONITOR_HEALTHCHECK = 13,
+	OP_MONITOR_HAND_OFF = 14,
 	/* clone: 20 */
 	OP_CLONE = 20,
 	/* parent phase: 21-39 */
@@ -103,6 +104,7 @@ struct monitor_conf {
 	long exit_file_step, pid_file_step, console_step;
 	int fifo, fifo_writer;	/* the start FIFO, -1 without one */
 	bool relay, forward;
+	bool hand_off;		/* leave at WAIT_START: the child waits on the FIFO */
 	bool terminal;		/* the container gets a pty */
 	/* The monitor keeps the output (a log file, attach clients): it holds
 	 * the pipes of fds 0-2, or the pty master. */
@@ -129,6 +131,7 @@ enum sync_msg {
 	SYNC_TERMINAL = 'T',	/* child -> monitor: here is the pty master */
 	SYNC_WAITING = 'W',	/* child -> monitor: waiting at WAIT_START */
 	SYNC_ERROR = 'E',	/* child -> monitor: a step failed (reported) */
+	SYNC_HAND_OFF = 'H',	/* monitor -> child, twice: the start FIFO's read end, then a write end */
 };
 int start_fifo_open(const char *path, struct monitor_conf *mc,
 		    struct berr *err);

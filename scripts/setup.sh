@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: busybox-static for the built-in root filesystem, runc for
 # the side-by-side benchmark, iproute2 for network namespaces, libc6-dev for
 # the static helper, docker-registry + apache2-utils (htpasswd) + openssl for
-# the registry tests.
-packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr)
+# the registry tests; containerd (with ctr) and podman (with conmon) for the
+# tests that run berth as their runc.
+packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr containerd podman)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -25,6 +26,14 @@ fi
 if [ -d /run/systemd/system ] && systemctl is-enabled docker-registry >/dev/null 2>&1; then
   systemctl disable --now docker-registry >/dev/null 2>&1 || true
 fi
+# The engine tests start containerd on their own socket and directories; a
+# system containerd or Podman service that this step installed is not wanted
+# (one that was there before, say for Docker, is left alone).
+for unit in containerd podman.socket podman; do
+  case " ${missing[*]} " in *" ${unit%%.*} "*)
+    [ -d /run/systemd/system ] && systemctl disable --now "$unit" >/dev/null 2>&1 || true ;;
+  esac
+done
 
 # npm dependencies, only when package-lock.json changed since the last install.
 stamp=node_modules/.berth-lock-stamp

@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { BerthError } from '../util/errors.js';
 import { registerRuntime } from './runtime/index.js';
+import { logRuntimeError } from './runtime/log.js';
 import { ExitStatus } from './exit.js';
 import { contextOf } from './context.js';
 import { registerImageCommands } from './image/index.js';
@@ -64,9 +65,11 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof BerthError) {
       sayOnStderr('berth: ', err.message);
+      logRuntimeError(err.message);
       return err.exitStatus;
     }
     sayOnStderr('berth: ', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    logRuntimeError(err instanceof Error ? err.message : String(err));
     return 125;
   }
 }

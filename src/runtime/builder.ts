@@ -2,7 +2,7 @@
 // order, as plain data. The native helper only carries the steps out. Nothing
 // here touches the system, so the whole policy is testable without root.
 import { isAbsolute, join, posix } from 'node:path';
-import { invalid } from '../util/errors.js';
+import { BugError, invalid } from '../util/errors.js';
 import type { Spec, SpecMount, SpecDevice, NamespaceType } from './spec.js';
 import type { PlanOp } from './plan.js';
 import { MountCreate } from './plan.js';
@@ -23,10 +23,21 @@ export interface BuildContext {
   consoleSocket?: string;
   relayTerminal?: boolean;
   forwardSignals?: boolean;
+  /**
+   * runc's contract with the engine that runs it: the monitor leaves once the
+   * process waits to start, so that the caller's subreaper (a containerd
+   * shim, conmon) becomes its parent, reaps it and sees its exit; the process
+   * waits on startFifo itself. Nothing then writes exitFile.
+   */
+  handOff?: boolean;
   /** The monitor keeps the output, serves attach clients, calls the engine back. */
   monitor?: MonitorPlanOptions;
   /** The container's cgroup: the cgroup.procs files to join, one per hierarchy, and its freezer's state. */
-  cgroup?: { procsFiles: string[]; path: string; version: 1 | 2; freezer?: { file: string; frozen: string } };
+  cgroup?: {
+    procsFiles: string[]; path: string; version: 1 | 2; freezer?: { file: string; frozen: string };
+    /** v1: the hierarchies' mount points, which name the container's directories under /sys/fs/cgroup (needed when the path is relative, so not at a mount's top). */
+    mounts?: string[];
+  };
   /** Where the probe's plan will be, for a healthcheck (written once the container's pid is known). */
   probePlanFile?: string;
   /** The compiled seccomp program, when the spec asks for one. */
@@ -126,9 +137,13 @@ export function buildPlan(spec: Spec, ctx: BuildContext): BuiltPlan {
   if (spec.hostname && !namespaces.has('uts') && !ctx.joinExisting) throw invalid('InvalidSpec', 'hostname: setting a hostname needs a uts namespace');
 
   // --- monitor phase
-  if (ctx.exitFile) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
+  if (ctx.handOff && (ctx.relayTerminal || ctx.forwardSignals || ctx.monitor)) {
+    throw new BugError('a handed-off process needs nothing that keeps its monitor');
+  }
+  if (ctx.exitFile && !ctx.handOff) ops.push({ op: 'monitorExitFile', path: ctx.exitFile });
   if (ctx.pidFile) ops.push({ op: 'monitorPidFile', path: ctx.pidFile });
   if (ctx.startFifo) ops.push({ op: 'monitorStartFifo', path: ctx.startFifo });
+  if (ctx.handOff) ops.push({ op: 'monitorHandOff' });
   const monitor = ctx.monitor ?? {};
   const keepsOutput = Boolean(monitor.logFile || monitor.attachSocket);
   if (proc.terminal) {
@@ -453,7 +468,8 @@ function cgroupMountOps(dest: string, flags: number, ctx: BuildContext, rootfs: 
   ops.push({ op: 'mountInRoot', root: rootfs, target: dest, source: 'tmpfs', fstype: 'tmpfs', flags: MS.NOSUID | MS.NODEV | MS.NOEXEC, data: 'mode=755', create: MountCreate.Directory, why: `${why} (a tmpfs holding each hierarchy)` });
   for (const procs of cg.procsFiles) {
     const dir = posix.dirname(procs);
-    const hierarchy = dir.endsWith(cg.path) ? dir.slice(0, dir.length - cg.path.length) : posix.dirname(dir);
+    const mount = cg.mounts?.find((m) => dir.startsWith(m + '/'));
+    const hierarchy = mount ?? (dir.endsWith(cg.path) ? dir.slice(0, dir.length - cg.path.length) : posix.dirname(dir));
     const name = posix.basename(hierarchy);
     const target = posix.join(dest, name);
     ops.push({ op: 'mountInRoot', root: rootfs, target, source: dir, fstype: '', flags: MS.BIND | MS.REC, data: '', create: MountCreate.Directory, why: `cgroup v1 ${name}: the container's own directory` });

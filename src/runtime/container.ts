@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { BerthError, invalid, conflict, systemError, errnoCode } from '../util/errors.js';
 import { debug, channels } from '../util/debug.js';
-import { loadSpec, type Spec } from './spec.js';
+import { loadSpec, type Spec, type SpecProcess } from './spec.js';
 import { buildPlan, type BuiltPlan, type MonitorPlanOptions } from './builder.js';
 import { isProcfs } from './mounts.js';
 import { encodePlan, type PlanOp } from './plan.js';
 import { describePlan } from './plan-text.js';
 import { currentHardLimits, canRaiseHardLimits } from './rlimits.js';
-import { cgroupManager, type CgroupManager, type LinuxResources } from './cgroups/index.js';
+import { cgroupManager, cgroupV1Mounts, isRelativeCgroupsPath, ownCgroups, type AnyCgroupManager, type CgroupManager, type LinuxResources } from './cgroups/index.js';
 import { compileSeccomp } from './seccomp/compile.js';
 import { checkExecutable } from './executable.js';
 import { NS_PROC_NAME } from './namespaces.js';
@@ -84,12 +84,16 @@ export interface PrepareOptions {
   relayTerminal?: boolean;
   forwardSignals?: boolean;
   withStartFifo?: boolean;
+  /** runc's contract: the caller's subreaper becomes the process's parent (BuildContext.handOff). */
+  handOff?: boolean;
   pidFile?: string;
   /** For `exec`: the running container whose namespaces to join. */
   joinPid?: number;
   /** For `exec`: its id, which names its exit file. */
   execId?: string;
   cgroupsPath?: string;
+  /** For a relative cgroupsPath: the parents create read (ContainerRecord.cgroupParents). */
+  cgroupParents?: Record<string, string>;
   monitor?: MonitorOptions;
 }
 
@@ -98,6 +102,7 @@ export interface Prepared {
   plan: BuiltPlan;
   cgroup: CgroupManager | undefined;
   cgroupsPath: string;
+  cgroupParents: Record<string, string> | undefined;
 }
 
 /**
@@ -113,10 +118,9 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
   if (spec.process && !opts.joinPid) checkExecutable(rootfs, spec.process.args[0]!, spec.process.env ?? [], spec.mounts ?? []);
 
   const cgroupsPath = opts.cgroupsPath ?? spec.linux?.cgroupsPath ?? `/berth/${opts.id}`;
-  if (!cgroupsPath.startsWith('/') || cgroupsPath.split('/').includes('..')) {
-    throw invalid('InvalidSpec', `linux.cgroupsPath: "${cgroupsPath}" must be absolute and stay inside the cgroup tree`);
-  }
-  const cgroup = cgroupManager(cgroupsPath);
+  // A relative path's parents are read now and kept in the record.
+  const cgroupParents = opts.cgroupParents ?? (isRelativeCgroupsPath(cgroupsPath) ? Object.fromEntries(ownCgroups()) : undefined);
+  const cgroup = cgroupManager(cgroupsPath, { parents: cgroupParents && new Map(Object.entries(cgroupParents)) });
   const seccompSpec = spec.linux?.seccomp;
   let seccomp: { program: Buffer; flags: number; summary: string } | undefined;
   if (seccompSpec) {
@@ -151,8 +155,12 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     consoleSocket: opts.consoleSocket ? resolve(opts.consoleSocket) : undefined,
     relayTerminal: opts.relayTerminal,
     forwardSignals: opts.forwardSignals,
+    handOff: opts.handOff,
     monitor: opts.monitor,
-    cgroup: { procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version, freezer: cgroup.freezerState() },
+    cgroup: {
+      procsFiles: cgroup.procsFiles(), path: cgroupsPath, version: cgroup.version, freezer: cgroup.freezerState(),
+      ...(cgroupParents && cgroup.version === 1 ? { mounts: cgroupV1Mounts() } : {}),
+    },
     probePlanFile: opts.stateDir && opts.monitor?.healthcheck ? join(opts.stateDir, PROBE_PLAN) : undefined,
     seccomp,
     lastCap: lastCap(),
@@ -162,7 +170,7 @@ export function prepare(opts: PrepareOptions, specOverride?: Spec): Prepared {
     isProcfs,
     joinExisting: opts.joinPid !== undefined,
   });
-  return { spec, plan, cgroup, cgroupsPath };
+  return { spec, plan, cgroup, cgroupsPath, cgroupParents };
 }
 
 /** `berth runtime plan`: the plan in words, as `create` would run it, without running anything. */
@@ -325,14 +333,30 @@ function forwardSignals(): { to(monitor: ChildProcess): void; stop(): void } {
   };
 }
 
+/** A container's cgroup, where create found it (a relative path with the parents it had then). */
+export function cgroupOf(record: Pick<ContainerRecord, 'cgroupsPath' | 'cgroupVersion' | 'cgroupParents'>): AnyCgroupManager {
+  return cgroupManager(record.cgroupsPath, {
+    version: record.cgroupVersion,
+    ...(record.cgroupParents ? { parents: new Map(Object.entries(record.cgroupParents)) } : {}),
+  });
+}
+
 export class Runtime {
   readonly state: StateDir;
   constructor(readonly root: string = DEFAULT_RUNTIME_ROOT) {
     this.state = new StateDir(root);
   }
 
-  /** `create`: everything up to the process waiting for `start`. */
-  async create(opts: { id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions }): Promise<ContainerRecord> {
+  /**
+   * `create`: everything up to the process waiting for `start`. With
+   * `handOff` (the runtime command line, as engines drive runc) no monitor
+   * stays: the process becomes the child of the caller's subreaper, with the
+   * caller's stdio, and that reaper alone sees its exit status.
+   */
+  async create(opts: {
+    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach?: boolean; handOff?: boolean;
+    warn?: (m: string) => void; monitor?: MonitorOptions;
+  }): Promise<ContainerRecord> {
     // A monitor that keeps the log owns the container's stdio: it is handed
     // none of ours, so nothing ties it (or us) to the other.
     const stdio = opts.monitor?.logFile ? ['ignore', 'ignore', 'ignore'] as StdioEntry[] : opts.stdio;
@@ -346,7 +370,7 @@ export class Runtime {
   }
 
   private async createInternal(opts: {
-    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach: boolean;
+    id: string; bundle: string; pidFile?: string; consoleSocket?: string; stdio?: StdioEntry[]; detach: boolean; handOff?: boolean;
     withStartFifo: boolean; relayTerminal?: boolean; forwardSignals?: boolean; warn?: (m: string) => void; monitor?: MonitorOptions;
   }): Promise<{ record: ContainerRecord; launched: Awaited<ReturnType<typeof launch>>; cgroup: CgroupManager }> {
     const dir = this.state.reserve(opts.id);
@@ -377,6 +401,7 @@ export class Runtime {
         monitorPid: launched.monitor.pid ?? 0,
         monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
         cgroupsPath: prepared.cgroupsPath,
+        ...(prepared.cgroupParents ? { cgroupParents: prepared.cgroupParents } : {}),
         cgroupVersion: cgroup.version,
         annotations: prepared.spec.annotations ?? {},
       };
@@ -433,7 +458,7 @@ export class Runtime {
 
   private frozen(record: ContainerRecord): boolean {
     try {
-      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).frozen();
+      return cgroupOf(record).frozen();
     } catch {
       return false;
     }
@@ -460,7 +485,7 @@ export class Runtime {
 
   private oomKilled(record: ContainerRecord): boolean {
     try {
-      return cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).oomKilled();
+      return cgroupOf(record).oomKilled();
     } catch {
       return false;
     }
@@ -476,7 +501,7 @@ export class Runtime {
     const status = this.status(record);
     guard(canKill(status), 'kill', id, status);
     if (all) {
-      cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).kill(signal);
+      cgroupOf(record).kill(signal);
       return;
     }
     try {
@@ -486,12 +511,18 @@ export class Runtime {
     }
   }
 
+  /** `ps`: the host pids of every process in the container's cgroup. */
+  pids(id: string): number[] {
+    const record = this.state.load(id);
+    return this.status(record) === 'stopped' ? [] : cgroupOf(record).pids();
+  }
+
   /** `pause`: freeze every process of a running container. */
   pause(id: string): void {
     const record = this.state.load(id);
     const status = this.status(record);
     guard(canPause(status), 'pause', id, status);
-    cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).freeze();
+    cgroupOf(record).freeze();
   }
 
   /** `resume`: thaw a paused container. */
@@ -499,7 +530,7 @@ export class Runtime {
     const record = this.state.load(id);
     const status = this.status(record);
     guard(canResume(status), 'resume', id, status);
-    cgroupManager(record.cgroupsPath, { version: record.cgroupVersion }).thaw();
+    cgroupOf(record).thaw();
   }
 
   /** `update`: change the cgroup limits of a container that has not stopped; returns what could not be applied. */
@@ -507,7 +538,7 @@ export class Runtime {
     const record = this.state.load(id);
     const status = this.status(record);
     if (status === 'stopped') throw conflict('InvalidState', `cannot update container "${id}": it is stopped`);
-    const cgroup = cgroupManager(record.cgroupsPath, { version: record.cgroupVersion });
+    const cgroup = cgroupOf(record);
     cgroup.update(resources);
     return [...cgroup.warnings];
   }
@@ -536,7 +567,7 @@ export class Runtime {
       }
       throw err;
     }
-    const cgroup = cgroupManager(record.cgroupsPath, { version: record.cgroupVersion });
+    const cgroup = cgroupOf(record);
     const status = this.status(record);
     if (!canDelete(status)) {
       if (!force) guard(false, 'delete', id, status);
@@ -609,10 +640,14 @@ export class Runtime {
     const execId = randomBytes(32).toString('hex');
     const stateDir = this.state.dir(opts.id);
     makeExecsDir(stateDir);
-    const prepared = prepare({ id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: true, forwardSignals: true, joinPid: record.pid, cgroupsPath: record.cgroupsPath }, spec);
+    const attached = !opts.handOff;
+    const prepared = prepare({
+      id: opts.id, bundle: record.bundle, stateDir, execId, relayTerminal: attached, forwardSignals: attached, handOff: opts.handOff,
+      pidFile: opts.pidFile, consoleSocket: opts.consoleSocket, joinPid: record.pid, cgroupsPath: record.cgroupsPath, cgroupParents: record.cgroupParents,
+    }, spec);
     // As `run`: the exec's monitor is in its own session, so Ctrl-C and
     // window changes reach it only through us.
-    const forwarding = opts.detach ? undefined : forwardSignals();
+    const forwarding = opts.detach || opts.handOff ? undefined : forwardSignals();
     let launched: Awaited<ReturnType<typeof launch>>;
     try {
       launched = await launch(prepared.plan.ops, opts.stdio ?? ['inherit', 'inherit', 'inherit'], true);
@@ -628,15 +663,16 @@ export class Runtime {
       pidStartTime: processStartTime(launched.pid) ?? '',
       monitorPid: launched.monitor.pid ?? 0,
       monitorStartTime: processStartTime(launched.monitor.pid ?? 0) ?? '',
-      args: opts.args,
+      args: spec.process!.args,
       user: { uid: spec.process!.user?.uid ?? 0, gid: spec.process!.user?.gid ?? 0 },
-      tty: opts.tty ?? false,
+      tty: spec.process!.terminal ?? false,
       created: new Date().toISOString(),
       annotations: opts.annotations ?? {},
     };
     saveExecRecord(stateDir, execRecord);
-    if (opts.detach) {
-      // `exec -d`: the process runs on under its own monitor, which writes its exit file.
+    if (opts.detach || opts.handOff) {
+      // `exec -d`: the process runs on under its own monitor, which writes its
+      // exit file; handed off, under the caller's subreaper.
       launched.monitor.unref();
       (launched.monitor.stdio[4] as Readable).destroy();
       return new ExecHandle(stateDir, execRecord, undefined);
@@ -658,12 +694,13 @@ export class Runtime {
  * healthcheck probe): the container's own process settings (env, cwd, user,
  * capabilities, seccomp…) with the exec's args and overrides.
  */
-function execSpec(spec: Spec, cgroupsPath: string, opts: Pick<ExecOptions, 'args' | 'env' | 'cwd' | 'tty' | 'user'>): Spec {
+function execSpec(spec: Spec, cgroupsPath: string, opts: Pick<ExecOptions, 'args' | 'env' | 'cwd' | 'tty' | 'user' | 'process'>): Spec {
   const proc = spec.process;
   if (!proc) throw invalid('InvalidSpec', 'process: missing');
   return {
     ...spec,
-    process: {
+    // runc's exec --process: the caller's whole process object.
+    process: opts.process ?? {
       ...proc,
       args: opts.args,
       env: opts.env ? mergeEnv(proc.env ?? [], opts.env) : proc.env,
@@ -681,6 +718,12 @@ export interface ExecOptions {
   stdio?: StdioEntry[];
   /** `exec -d`: start it and return; its monitor alone sees it end. */
   detach?: boolean;
+  /** runc's `exec --detach` for another engine: the process is left to the caller's subreaper, which alone sees it end. */
+  handOff?: boolean;
+  pidFile?: string;
+  consoleSocket?: string;
+  /** The whole process (`exec --process`): args, env, cwd, user and terminal as given, instead of the container's with changes. */
+  process?: SpecProcess;
   /** Keep the record of an attached exec after its end has been seen (a detached one's stays until the container's state goes). */
   keep?: boolean;
   /** The caller's own facts about the exec, kept in its record. */

@@ -43,6 +43,7 @@ export function describeOp(op: PlanOp): string {
     case 'monitorAttachSocket': return `monitor: serve attach clients on ${op.path}`;
     case 'monitorExitCommand': return `monitor: once the container has ended, run ${JSON.stringify(op.argv)}`;
     case 'monitorHealthcheck': return `monitor: while the container runs, probe it every ${ms(op.intervalNs)} ms (${ms(op.startIntervalNs)} ms in the first ${ms(op.startPeriodNs)} ms while starting) with the plan in ${op.probePlan}, killed after ${ms(op.timeoutNs)} ms; unhealthy after ${op.retries} failures in a row; results in ${op.results}; on each change of status run ${JSON.stringify(op.hook)} with the status appended${op.pausedFile ? `; no probe while ${op.pausedFile} reads ${op.pausedText}` : ''}`;
+    case 'monitorHandOff': return 'monitor: once the process waits to start, hand it the start FIFO and leave, so that the caller\'s subreaper becomes its parent (runc\'s contract)';
     case 'clone': {
       const types = namespaceNames(op.flags);
       return types.length

@@ -22,6 +22,7 @@ export type PlanOp =
     /** The container's freezer state file and what it reads while paused ('' and '': no freezer). */
     pausedFile: string; pausedText: string;
   }
+  | { op: 'monitorHandOff' }
   // clone
   | { op: 'clone'; flags: number; why: string }
   // parent phase
@@ -76,6 +77,7 @@ export const OPCODES: Record<PlanOpName, number> = {
   monitorAttachSocket: 10,
   monitorExitCommand: 11,
   monitorHealthcheck: 13,
+  monitorHandOff: 14,
   clone: 20,
   parentWriteProc: 21,
   parentJoinCgroup: 22,
@@ -142,6 +144,7 @@ function argsOf(op: PlanOp): Arg[] {
       return [op.probePlan, op.results, op.hook, op.intervalNs, op.timeoutNs, op.startPeriodNs, op.startIntervalNs, op.retries, op.pausedFile, op.pausedText];
     case 'monitorRelayTerminal':
     case 'monitorForwardSignals':
+    case 'monitorHandOff':
     case 'terminal':
     case 'setsid':
     case 'noNewPrivs':

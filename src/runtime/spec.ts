@@ -183,8 +183,22 @@ export type SpecDevice = z.infer<typeof device>;
 
 /** Validate an already-parsed config.json. */
 export function parseSpec(value: unknown, source = 'config.json'): Spec {
-  const result = specSchema.safeParse(value);
-  if (result.success) return result.data;
+  return parseWith(specSchema, value, source);
+}
+
+/** Validate linux.resources on its own (`update --resources`, as runc takes it). */
+export function parseResources(value: unknown, source: string): z.infer<typeof resources> {
+  return parseWith(resources, value, source);
+}
+
+/** Validate a process object on its own (`exec --process`, as runc takes it). */
+export function parseProcess(value: unknown, source: string): SpecProcess {
+  return parseWith(processSchema, value, source);
+}
+
+function parseWith<T extends z.ZodTypeAny>(schema: T, value: unknown, source: string): z.infer<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data as z.infer<T>;
   const issue = result.error.issues[0]!;
   const field = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
   throw invalid('InvalidSpec', `${source}: ${field}: ${issue.message}`);

@@ -23,6 +23,8 @@ export interface ContainerRecord {
   monitorPid: number;
   monitorStartTime: string;
   cgroupsPath: string;
+  /** For a relative cgroupsPath: the runtime's own cgroup per hierarchy at create (v1 controller or "" for v2 → path), which it is relative to. */
+  cgroupParents?: Record<string, string>;
   cgroupVersion: 1 | 2;
   annotations: Record<string, string>;
 }

@@ -319,6 +319,7 @@ describe('berth-helper', { skip, timeout: 120_000 }, () => {
       [[{ op: 'monitorHealthcheck', probePlan: '/p', results: '/r', hook: ['/bin/true'], intervalNs: 0n, timeoutNs: 1n, startPeriodNs: 0n, startIntervalNs: 1n, retries: 1, pausedFile: '', pausedText: '' }], false, /^error 0 22 MONITOR_HEALTHCHECK a zero interval, timeout, start interval or retries/],
       [[{ op: 'monitorLogFile', path: '/a' }, { op: 'monitorLogFile', path: '/b' }], false, /^error 1 22 MONITOR_LOG_FILE op given twice/],
       [[{ op: 'monitorAttachSocket', path: join(work, 'x'.repeat(110)) }], false, /^error 0 36 MONITOR_ATTACH_SOCKET .* at most 107 bytes/],
+      [[{ op: 'monitorExitFile', path: join(work, 'x.exit') }, { op: 'monitorStartFifo', path: join(work, 'x.fifo') }, { op: 'monitorHandOff' }], false, /^error -1 22 PLAN MONITOR_HAND_OFF excludes what needs the monitor to stay/],
     ];
     for (const [monitor, terminal, message] of cases) {
       const r = await run(containerPlan({ argv: ['/bin/true'], monitor, afterPivot: terminal ? [{ op: 'terminal' }] : [] }));

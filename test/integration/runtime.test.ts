@@ -2,13 +2,16 @@
 // what it may do, what it gets, and that nothing is left on the host.
 import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { readFileSync, writeFileSync, existsSync, openSync, closeSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { Runtime, type RunResult } from '../../src/runtime/container.js';
-import { cgroupManager } from '../../src/runtime/cgroups/index.js';
+import { Runtime, cgroupOf, type RunResult } from '../../src/runtime/container.js';
+import { cgroupManager, detectCgroupVersion, ownCgroups } from '../../src/runtime/cgroups/index.js';
+import { readMountinfo, v1MountsFromMountinfo } from '../../src/runtime/cgroups/mounts.js';
 import type { Spec } from '../../src/runtime/spec.js';
-import { makeBundle, tempRoot, leftovers, cleanup } from '../support.js';
+import { makeBundle, tempRoot, leftovers, cleanup, eventually } from '../support.js';
+
+const v1Mount = (controller: string) => (v1MountsFromMountinfo(readMountinfo()) as Map<string, string>).get(controller)!;
 
 const root = tempRoot('runtime');
 const runtime = new Runtime(join(root, 'state'));
@@ -211,6 +214,30 @@ test('create, start, state, kill, delete: the lifecycle and its guards', async (
   await runtime.delete(id);
   assert.throws(() => runtime.stateOf(id), /container "t\d+" does not exist/);
   assert.ok(!existsSync(join(root, 'state', id)));
+  } finally {
+    if (existsSync(join(root, 'state', id))) await runtime.delete(id, true);
+  }
+});
+
+test('a relative cgroupsPath is below the runtime\'s own cgroup in each hierarchy, and later verbs find it there (config-linux.md "Control groups")', async () => {
+  const id = `t${process.pid}${String(++n).padStart(3, '0')}`;
+  ids.push(id);
+  const relative = `rel-${id}`;
+  const bundle = makeBundle(join(root, id), (s) => { s.linux!.cgroupsPath = relative; }, { args: ['sleep', '60'] });
+  const record = await runtime.create({ id, bundle, stdio: ['ignore', 'ignore', 'ignore'] });
+  const own = ownCgroups();
+  const expected = [...own].filter(([c]) => (detectCgroupVersion() === 1 ? ['memory', 'pids', 'cpu', 'freezer'] : ['']).includes(c));
+  try {
+    const theirs = ownCgroups(readFileSync(`/proc/${record.pid}/cgroup`, 'utf8'));
+    assert.ok(expected.length > 0);
+    for (const [c, parent] of expected) assert.equal(theirs.get(c), posix.join(parent, relative), `hierarchy ${c || 'v2'}`);
+    runtime.start(id);
+    runtime.kill(id, 'SIGKILL', true); // through the cgroup: found where create put it
+    await eventually(() => runtime.stateOf(id).status === 'stopped', 5000, 'the container to stop');
+    await runtime.delete(id);
+    const dirs = cgroupOf(record);
+    assert.equal(dirs.version === 1 ? dirs.dir('pids') : dirs.dir, dirs.version === 1 ? join(v1Mount('pids'), own.get('pids')!, relative) : join('/sys/fs/cgroup', own.get('')!, relative));
+    for (const [c, parent] of expected) assert.ok(!existsSync(join(c === '' ? '/sys/fs/cgroup' : v1Mount(c), parent, relative)), `delete removed it in ${c || 'v2'}`);
   } finally {
     if (existsSync(join(root, 'state', id))) await runtime.delete(id, true);
   }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cgroupManager, detectCgroupVersion, normaliseCgroupsPath } from '../../src/runtime/cgroups/index.js';
+import { cgroupManager, detectCgroupVersion, normaliseCgroupsPath, ownCgroups } from '../../src/runtime/cgroups/index.js';
 import { parseMountinfo, v1MountsFromMountinfo, v1MountsUnder, v2MountFromMountinfo } from '../../src/runtime/cgroups/mounts.js';
 import { BerthError } from '../../src/util/errors.js';
 
@@ -89,13 +89,14 @@ test('v1 layout under a root directory: names are controllers, symlinks resolve 
   }
 });
 
-test('cgroupsPath: absolute, normalised, never the root, no systemd form, no ..', () => {
+test('cgroupsPath: absolute or relative, normalised, never the root, no systemd form, no ..', () => {
   assert.equal(normaliseCgroupsPath('/berth/abc'), '/berth/abc');
   assert.equal(normaliseCgroupsPath('//berth//abc/'), '/berth/abc');
+  assert.equal(normaliseCgroupsPath('pods/abc'), '/pods/abc', 'config-linux.md: a relative path is relative to the runtime\'s cgroup');
   const bad: [string, string][] = [
     ['', 'is empty'],
     ['/', 'root cgroup'],
-    ['berth/x', 'relative paths'],
+    ['pods/../../etc', '".."'],
     ['system.slice:docker:abc', 'systemd'],
     ['/berth/../etc', '".."'],
     ['/berth/a\nb', 'newline'],
@@ -104,4 +105,26 @@ test('cgroupsPath: absolute, normalised, never the root, no systemd form, no ..'
     assert.throws(() => normaliseCgroupsPath(path), (e: unknown) => e instanceof BerthError && e.kind === 'invalid' && e.message.includes('linux.cgroupsPath') && e.message.includes(words), path);
   }
   assert.throws(() => cgroupManager('/x', { root: '/nonexistent-berth-root' }), (e: unknown) => e instanceof BerthError && e.code === 'CGROUP_ROOT_MISSING');
+});
+
+test('a relative cgroupsPath is below the runtime\'s own cgroup in each hierarchy (v1 per controller, v2 its one path)', () => {
+  const own = ownCgroups('12:pids:/user.slice\n4:memory:/session/7\n2:cpu,cpuacct:/\n1:name=systemd:/user.slice\n0::/ignored\n');
+  assert.deepEqual([...own], [['pids', '/user.slice'], ['memory', '/session/7'], ['cpu', '/'], ['cpuacct', '/'], ['name=systemd', '/user.slice'], ['', '/ignored']]);
+  const v1 = mkdtempSync(join(tmpdir(), 'berth-cg-rel-'));
+  const v2 = mkdtempSync(join(tmpdir(), 'berth-cg-rel-'));
+  try {
+    for (const h of ['pids', 'memory', 'cpu,cpuacct']) mkdirSync(join(v1, h));
+    const m1 = cgroupManager('pods/c1', { root: v1, version: 1, parents: own });
+    assert.equal(m1.version === 1 && m1.dir('memory'), join(v1, 'memory', 'session/7/pods/c1'));
+    assert.equal(m1.version === 1 && m1.dir('pids'), join(v1, 'pids', 'user.slice/pods/c1'));
+    assert.equal(m1.version === 1 && m1.dir('cpu'), join(v1, 'cpu,cpuacct', 'pods/c1'));
+    const abs = cgroupManager('/pods/c1', { root: v1, version: 1, parents: own });
+    assert.equal(abs.version === 1 && abs.dir('memory'), join(v1, 'memory', 'pods/c1'), 'an absolute path ignores the parents');
+    writeFileSync(join(v2, 'cgroup.controllers'), '');
+    const m2 = cgroupManager('c2', { root: v2, version: 2, parents: ownCgroups('0::/system.slice/x.service\n') });
+    assert.equal(m2.version === 2 && m2.dir, join(v2, 'system.slice/x.service/c2'));
+  } finally {
+    rmSync(v1, { recursive: true, force: true });
+    rmSync(v2, { recursive: true, force: true });
+  }
 });

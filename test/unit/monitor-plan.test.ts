@@ -73,6 +73,14 @@ test('with a terminal, the monitor that keeps the output holds the terminal: no 
     (e: unknown) => e instanceof BerthError && e.kind === 'invalid' && /console socket takes the terminal/.test(e.message));
 });
 
+test('handed off (runc\'s contract), the monitor keeps nothing: no exit file, and it leaves once the process waits on the FIFO', () => {
+  const { ops } = buildPlan(spec(), { ...ctx, pidFile: '/run/x/pid', handOff: true });
+  assert.deepEqual(monitorOps(ops), ['monitorPidFile', 'monitorStartFifo', 'monitorHandOff']);
+  assert.match(describePlan(ops), /hand it the start FIFO and leave/);
+  assert.throws(() => buildPlan(spec(), { ...ctx, handOff: true, monitor: { logFile: '/l' } }), /needs nothing that keeps its monitor/);
+  assert.throws(() => buildPlan(spec(true), { ...ctx, handOff: true }), (e: unknown) => e instanceof BerthError && /a terminal needs --console-socket/.test(e.message));
+});
+
 test('the wire form of the new ops follows docs/plan-format.md', () => {
   const bytes = encodePlan([
     { op: 'monitorOpenStdin', stdinOnce: true },

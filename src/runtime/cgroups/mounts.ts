@@ -128,20 +128,22 @@ export function onCgroupFs(path: string): boolean {
 }
 
 /**
- * Check and normalise an OCI cgroupsPath. berth takes absolute paths below the
- * root of each hierarchy ("/berth/<id>"). The systemd form "slice:prefix:name"
- * would need a systemd D-Bus client, and a relative path would depend on the
- * cgroup of whichever process runs the runtime, so both are refused here.
+ * Check and normalise an OCI cgroupsPath. An absolute path ("/berth/<id>") is
+ * below the root of each hierarchy; a relative one ("pods/<id>",
+ * config-linux.md allows it) is below the runtime's own cgroup in each
+ * hierarchy, as runc's cgroupfs driver takes it: the caller resolves it with
+ * ownCgroups(), and gets it back here with a leading "/". The systemd form
+ * "slice:prefix:name" would need a systemd D-Bus client, so it is refused.
  */
 export function normaliseCgroupsPath(cgroupsPath: string): string {
   const field = 'linux.cgroupsPath';
   if (cgroupsPath === '') throw invalid('CGROUP_PATH_INVALID', `${field}: is empty; give a path such as /berth/<id>`);
   if (/[\0\n]/.test(cgroupsPath)) throw invalid('CGROUP_PATH_INVALID', `${field}: ${JSON.stringify(cgroupsPath)} contains a NUL or newline`);
-  if (!cgroupsPath.startsWith('/')) {
-    const hint = cgroupsPath.includes(':')
-      ? 'this looks like the systemd form "slice:prefix:name", which needs the systemd cgroup driver berth does not have'
-      : 'relative paths are not supported';
-    throw invalid('CGROUP_PATH_INVALID', `${field}: ${JSON.stringify(cgroupsPath)}: ${hint}; give an absolute path such as /berth/<id>`);
+  if (!cgroupsPath.startsWith('/') && /^[^/]*:[^/]*:[^/]*$/.test(cgroupsPath)) {
+    throw invalid(
+      'CGROUP_PATH_INVALID',
+      `${field}: ${JSON.stringify(cgroupsPath)}: this looks like the systemd form "slice:prefix:name", which needs the systemd cgroup driver berth does not have; give a path such as /berth/<id>`,
+    );
   }
   const parts = cgroupsPath.split('/').filter((p) => p !== '');
   if (parts.some((p) => p === '.' || p === '..')) {
@@ -149,4 +151,24 @@ export function normaliseCgroupsPath(cgroupsPath: string): string {
   }
   if (parts.length === 0) throw invalid('CGROUP_PATH_INVALID', `${field}: "/" is the host's root cgroup, not a container's`);
   return '/' + parts.join('/');
+}
+
+/** Whether a cgroupsPath is relative to the runtime's own cgroup (see normaliseCgroupsPath). */
+export function isRelativeCgroupsPath(cgroupsPath: string): boolean {
+  return !cgroupsPath.startsWith('/');
+}
+
+/**
+ * The cgroup a process is in, per hierarchy, from /proc/<pid>/cgroup: each v1
+ * controller (and "name=systemd") to its path, and "" to the v2 path.
+ */
+export function ownCgroups(text = readFileSync('/proc/self/cgroup', 'utf8')): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const m = /^\d+:([^:]*):(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === '') out.set('', m[2]!);
+    for (const c of m[1]!.split(',').filter((x) => x !== '')) out.set(c, m[2]!);
+  }
+  return out;
 }
