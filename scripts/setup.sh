@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # the side-by-side benchmark, iproute2 for network namespaces, libc6-dev for
 # the static helper, docker-registry + apache2-utils (htpasswd) + openssl for
 # the registry tests; containerd (with ctr) and podman (with conmon) for the
-# tests that run berth as their runc.
-packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr containerd podman)
+# tests that run berth as their runc; libcap2-bin (setcap/getcap) for the
+# file-capability tests.
+packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr containerd podman libcap2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -12,7 +12,7 @@ export function contextOf(program: Command): CliContext {
   return {
     engine: () => {
       const opts = program.opts<{ root?: string; runRoot?: string }>();
-      engine ??= new Engine({ root: opts.root, runRoot: opts.runRoot });
+      engine ??= new Engine({ root: opts.root, runRoot: opts.runRoot, warn: (m) => process.stderr.write(`WARNING: ${m}\n`) });
       return engine;
     },
   };

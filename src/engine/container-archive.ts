@@ -4,20 +4,18 @@
 // could have planted: each entry's directory is resolved inside the root
 // (container-root.ts), its last component is replaced rather than followed,
 // and `..` in a name refuses the archive.
-import { constants as fsConstants, createReadStream, lstatSync, openSync, statfsSync, type Stats } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, readlink, symlink, unlink, utimes } from 'node:fs/promises';
+import { constants as fsConstants, lstatSync, statfsSync, type Stats } from 'node:fs';
+import { chmod, lchown, link, lstat, lutimes, mkdir, open, readdir, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { BerthError, conflict, errnoCode, invalid, systemError } from '../util/errors.js';
-import { splitDev } from '../image/snapshots.js';
-import { applySpecialOps, type NodeOp } from '../image/special-files.js';
+import { applySpecialOps, scanXattrs, type NodeOp } from '../image/special-files.js';
+import { END_OF_ARCHIVE, tarHeader, tarTreeEntry } from '../image/tar-writer.js';
 import { lstatIfAny, resolveInRoot } from './container-root.js';
 
 export interface Owner { uid: number; gid: number }
-
-type EntryHeader = Partial<tar.Header> & { name: string };
 
 /** Kernel filesystems a walk does not enter: their files are the kernel's, not the container's. */
 const PSEUDO_FILESYSTEMS = new Set([
@@ -41,77 +39,51 @@ export function packTree(hostPath: string, name: string, owner: (ids: Owner) => 
   // (statfs follows links: a link is checked by where it is, its directory.)
   const where = lstatSync(hostPath).isSymbolicLink() ? dirname(hostPath) : hostPath;
   if (PSEUDO_FILESYSTEMS.has(statfsSync(where).type)) throw invalid('KernelFilesystem', 'cannot copy from a kernel filesystem (/proc, /sys, …): its files are the kernel\'s, not the container\'s');
-  const pack = tar.pack();
-  const walker = new PackWalker(pack, owner, leaveOut);
-  (async () => {
+  return Readable.from((async function* () {
+    // File capabilities travel with the files, as in Docker's archives (only they: other xattrs stay behind).
+    const { xattrs } = await scanXattrs(hostPath, ['security.capability']);
+    const walker = new PackWalker(owner, xattrs, leaveOut);
     const st = await lstat(hostPath);
-    if (name === '') await walker.children(hostPath, '', st.dev);
-    else await walker.entry(hostPath, name, st);
-    pack.finalize();
-  })().catch((err: unknown) => pack.destroy(err as Error));
-  return Readable.from(pack);
+    if (name === '') yield* walker.children(hostPath, '', '', st.dev);
+    else yield* walker.entry(hostPath, name, '', st);
+    yield END_OF_ARCHIVE;
+  })(), { objectMode: false });
 }
 
 class PackWalker {
   /** dev:ino → the first name, for hard links. */
   private readonly seen = new Map<string, string>();
 
-  constructor(private readonly pack: tar.Pack, private readonly owner: (ids: Owner) => Owner, private readonly leaveOut: (name: string) => boolean) {}
+  constructor(private readonly owner: (ids: Owner) => Owner, private readonly xattrs: Map<string, Map<string, Buffer>>, private readonly leaveOut: (name: string) => boolean) {}
 
-  async entry(abs: string, name: string, st: Stats): Promise<void> {
+  /** `rel` is the path below the packed root, as the xattr scan names it. */
+  async *entry(abs: string, name: string, rel: string, st: Stats): AsyncGenerator<Buffer> {
     const ids = this.owner({ uid: st.uid, gid: st.gid });
-    const base = { name, mode: st.mode & 0o7777, uid: ids.uid, gid: ids.gid, mtime: st.mtime };
+    const xattrs = this.xattrs.get(rel);
+    const base = { name, mode: st.mode & 0o7777, uid: ids.uid, gid: ids.gid, mtime: st.mtime, ...(xattrs ? { xattrs } : {}) };
     if (st.isDirectory()) {
-      await this.add({ ...base, type: 'directory' });
-      await this.children(abs, name, st.dev);
+      yield tarHeader({ ...base, type: 'directory' });
+      yield* this.children(abs, name, rel, st.dev);
       return;
     }
     const key = `${st.dev}:${st.ino}`;
     if (st.nlink > 1 && this.seen.has(key)) {
-      await this.add({ ...base, type: 'link', linkname: this.seen.get(key)! });
+      yield tarHeader({ ...base, type: 'link', linkname: this.seen.get(key)! });
       return;
     }
     if (st.nlink > 1) this.seen.set(key, name);
-    if (st.isFile()) await this.addFile({ ...base, type: 'file', size: st.size }, abs);
-    else if (st.isSymbolicLink()) await this.add({ ...base, type: 'symlink', linkname: await readlink(abs) });
-    else if (st.isCharacterDevice() || st.isBlockDevice()) {
-      const { major, minor } = splitDev(st.rdev);
-      await this.add({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
-    } else if (st.isFIFO()) await this.add({ ...base, type: 'fifo' });
-    // Sockets belong to a running process: left out, as Docker does.
+    yield* tarTreeEntry(abs, st, base);
   }
 
-  async children(abs: string, name: string, dev: number): Promise<void> {
+  async *children(abs: string, name: string, rel: string, dev: number): AsyncGenerator<Buffer> {
     for (const child of (await readdir(abs)).sort()) {
       const childAbs = join(abs, child);
       const st = await lstat(childAbs);
       if (st.isDirectory() && st.dev !== dev && PSEUDO_FILESYSTEMS.has(statfsSync(childAbs).type)) continue;
       const childName = name === '' ? child : `${name}/${child}`;
       if (this.leaveOut(childName)) continue;
-      await this.entry(childAbs, childName, st);
+      yield* this.entry(childAbs, childName, rel === '' ? child : `${rel}/${child}`, st);
     }
-  }
-
-  private add(header: EntryHeader): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
-    });
-  }
-
-  private addFile(header: EntryHeader, abs: string): Promise<void> {
-    // Opened before the entry starts: a file that cannot be read fails the archive, not half an entry.
-    const fd = openSync(abs, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-    return new Promise((resolve, reject) => {
-      const sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      // Its errors come to the callback above; a reader that stopped reading ends the entry with one.
-      sink.on('error', () => {});
-      const source = createReadStream('', { fd });
-      source.on('error', (err) => {
-        sink.destroy(err);
-        reject(err);
-      });
-      source.pipe(sink);
-    });
   }
 }
 

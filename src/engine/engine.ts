@@ -45,6 +45,8 @@ export const DEFAULT_RUN_ROOT = '/run/berth';
 export interface EngineOptions {
   root?: string;
   runRoot?: string;
+  /** Told what the stores could not keep as given (a layer's entry of an unknown type, an xattr the host refused). */
+  warn?: (message: string) => void;
 }
 
 export interface CreateOptions {
@@ -77,6 +79,7 @@ function hookEntry(): string[] {
 export class Engine {
   readonly root: string;
   readonly runRoot: string;
+  private readonly warn: ((message: string) => void) | undefined;
   private dbHandle: Database | undefined;
   private storesHandle: { content: ContentStore; layers: LayerStore; images: ImageStore } | undefined;
   private runtimeHandle: Runtime | undefined;
@@ -84,6 +87,7 @@ export class Engine {
   constructor(opts: EngineOptions = {}) {
     this.root = opts.root ?? process.env.BERTH_ROOT ?? DEFAULT_ROOT;
     this.runRoot = opts.runRoot ?? process.env.BERTH_RUN_ROOT ?? DEFAULT_RUN_ROOT;
+    this.warn = opts.warn;
   }
 
   get db(): Database {
@@ -98,7 +102,7 @@ export class Engine {
   get stores(): { content: ContentStore; layers: LayerStore; images: ImageStore } {
     if (!this.storesHandle) {
       const content = new ContentStore(this.root);
-      this.storesHandle = { content, layers: new LayerStore(this.root), images: new ImageStore(this.db, content) };
+      this.storesHandle = { content, layers: new LayerStore(this.root, { warn: this.warn }), images: new ImageStore(this.db, content) };
     }
     return this.storesHandle;
   }

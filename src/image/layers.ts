@@ -31,9 +31,15 @@
 // directories hide what is below) — and hard links to anything that is not an
 // earlier entry of this same layer. Nothing is ever created by following a
 // symlink: each parent is checked with lstat and files are opened O_NOFOLLOW.
+//
+// A layer keeps what it carries, or says it did not: extended attributes are
+// set as Docker sets them (security.capability — a file capability, such as
+// an image's `ping` has — included), a sparse file is written with its holes
+// (tar-reader.ts reads GNU tar's sparse forms), and an entry of a type berth
+// cannot create or an xattr the host refuses is a warning naming the entry.
 import { createHash, randomBytes } from 'node:crypto';
 import {
-  constants as fsConstants, closeSync, createReadStream, existsSync, fchmodSync, fchownSync, futimesSync, mkdirSync, open as openCallback,
+  constants as fsConstants, closeSync, createReadStream, existsSync, fchmodSync, fchownSync, ftruncateSync, futimesSync, mkdirSync, open as openCallback,
   readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, unlinkSync, write as writeCallback, writeSync, type Stats,
 } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, open, rename, rm, symlink, link, unlink, utimes, writeFile } from 'node:fs/promises';
@@ -43,12 +49,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execFile } from 'node:child_process';
 import { detectCompression, decompressor } from './compression.js';
-import tar from 'tar-stream';
 import { BerthError, conflict, errnoCode, invalid, notFound, systemError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { debug } from '../util/debug.js';
 import { hexOf, isDigest, sha256, type Digest } from './digest.js';
 import { applySpecialOps, type LinkOp, type NodeOp, type XattrOp } from './special-files.js';
+import { readTar, TarFormatError, type TarEntry } from './tar-reader.js';
 
 /** A chain ID names a layer together with every layer below it. */
 export type ChainId = Digest;
@@ -105,8 +111,12 @@ export class LayerStore {
   /** <root>/layers */
   readonly dir: string;
 
-  constructor(root: string) {
+  /** Where apply() reports what a layer carried that was not kept, unless its caller says otherwise. */
+  private readonly warn: ((message: string) => void) | undefined;
+
+  constructor(root: string, opts: ApplyOptions = {}) {
     this.dir = join(root, 'layers');
+    this.warn = opts.warn;
     mkdirSync(join(this.dir, 'l'), { recursive: true });
   }
 
@@ -217,7 +227,7 @@ export class LayerStore {
         name: rec.chainId === rec.diffId ? rec.diffId : `${rec.diffId} (chain ${rec.chainId})`,
         diff: this.diffDir(rec.chainId),
         opaque: new Set(rec.opaque),
-      })), opts.warn ?? ((m) => debug('layer %s: %s', diffId, m)));
+      })), warnAbout(diffId, opts.warn ?? this.warn));
       const { size, opaque } = await unpacker.run(blobPath, mediaType);
       const record: LayerRecord = { chainId, diffId, parent: parent ?? null, size, opaque };
       writeFileAtomic(join(tmp, 'layer.json'), `${JSON.stringify(record, null, 2)}\n`);
@@ -269,6 +279,11 @@ export class LayerStore {
   }
 }
 
+/** Warnings name the layer; without a listener they go to NODE_DEBUG=berth. */
+function warnAbout(diffId: Digest, warn: ((message: string) => void) | undefined): (message: string) => void {
+  return warn ? (m) => warn(`layer ${diffId}: ${m}`) : (m) => debug('layer %s: %s', diffId, m);
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -304,9 +319,6 @@ interface LowerView {
 
 const NOTHING: LowerView = { type: 'none', merged: [] };
 
-type TarHeader = tar.Header;
-/** An entry's content as tar-stream hands it over (a streamx stream). */
-type EntryStream = AsyncIterable<unknown> & { resume(): unknown };
 
 interface DirMeta {
   mode: number;
@@ -335,15 +347,14 @@ const writeFd = promisify(writeCallback);
 /** Chunks up to this size are written synchronously (a copy into the page cache); larger ones in the thread pool. */
 const SYNC_WRITE_MAX = 64 * 1024;
 
-async function writeAll(fd: number, chunk: Buffer): Promise<void> {
+/** `chunk` at `position` of the file (pwrite): a sparse file's pieces leave holes between them. */
+async function writeAt(fd: number, chunk: Buffer, position: number): Promise<void> {
   for (let off = 0; off < chunk.length;) {
     const length = chunk.length - off;
-    off += length <= SYNC_WRITE_MAX ? writeSync(fd, chunk, off, length) : (await writeFd(fd, chunk, off, length)).bytesWritten;
+    off += length <= SYNC_WRITE_MAX
+      ? writeSync(fd, chunk, off, length, position + off)
+      : (await writeFd(fd, chunk, off, length, position + off)).bytesWritten;
   }
-}
-
-async function drain(stream: EntryStream): Promise<void> {
-  for await (const _chunk of stream) { /* discard */ }
 }
 
 /** The unpacking of one layer into its temp diff dir: all the per-entry state. */
@@ -389,28 +400,28 @@ class Unpacker {
         cb(null, chunk);
       },
     });
-    const extract = tar.extract();
-    // The entry being written, so that a failure elsewhere in the pipeline
-    // waits for it before the temp dir is removed.
-    let current: Promise<void> = Promise.resolve();
-    extract.on('entry', (header, stream, next) => {
-      // When the tar ends early (a header claiming more bytes than the stream
-      // holds), tar-stream destroys the entry with that error, possibly while
-      // entry() awaits something else and nobody listens on it yet: without a
-      // listener here, the 'error' event would crash the process. The same
-      // error rejects the pipeline below, which reports it.
-      stream.on('error', () => {});
-      current = this.entry(header, stream).then(() => next(), (err: unknown) => {
-        stream.resume();
-        // The host refused (no space, an owner it cannot map): say which entry, not "bad tar".
-        next(err instanceof BerthError ? err : systemError('LayerUnpackFailed', `layer ${this.diffId}: entry "${header.name}": ${(err as Error).message}`, err));
-      });
-    });
+    // The consumer of the entries, so that a failure elsewhere in the
+    // pipeline waits for the entry being written before the temp dir is removed.
+    let consuming: Promise<void> = Promise.resolve();
+    const consume = (source: AsyncIterable<Buffer>): Promise<void> => {
+      consuming = (async () => {
+        for await (const entry of readTar(source)) {
+          try {
+            await this.entry(entry);
+          } catch (err) {
+            // The host refused (no space, an owner it cannot map): say which entry, not "bad tar".
+            if (err instanceof BerthError || err instanceof TarFormatError) throw err;
+            throw systemError('LayerUnpackFailed', `layer ${this.diffId}: entry "${entry.name}": ${(err as Error).message}`, err);
+          }
+        }
+      })();
+      return consuming;
+    };
     const decompress = decompressor(compression, { chunkSize: STREAM_CHUNK });
     try {
-      await pipeline(createReadStream(blobPath, { highWaterMark: STREAM_CHUNK }), decompress, tap, extract);
+      await pipeline(createReadStream(blobPath, { highWaterMark: STREAM_CHUNK }), decompress, tap, consume);
     } catch (err) {
-      await current;
+      await consuming.catch(() => {});
       if (err instanceof BerthError) throw err;
       const what = compression === 'none' ? 'tar' : `${compression}-compressed tar`;
       throw invalid('InvalidLayer', `layer ${this.diffId} (${mediaType}): not a valid ${what}: ${(err as Error).message}`);
@@ -439,28 +450,24 @@ class Unpacker {
     return parts;
   }
 
-  private async entry(header: TarHeader, stream: EntryStream): Promise<void> {
+  private async entry(header: TarEntry): Promise<void> {
     const entry = header.name;
     const parts = this.components(entry, entry);
     const base = parts.at(-1);
     if (base === undefined) {
       // The layer's root ("./"): its attributes come from the container's upper dir, not from here.
-      await drain(stream);
       return;
     }
     if (base === OPAQUE_MARKER) {
-      await drain(stream);
       await this.prepareParents(parts, entry);
       this.markOpaque(parts.slice(0, -1).join('/'));
       return;
     }
     if (base.startsWith(`${WHITEOUT_PREFIX}${WHITEOUT_PREFIX}`)) {
       // AUFS bookkeeping (.wh..wh.plnk, .wh..wh.aufs): meaningless here, as Docker skips it.
-      await drain(stream);
       return;
     }
     if (base.startsWith(WHITEOUT_PREFIX)) {
-      await drain(stream);
       const name = base.slice(WHITEOUT_PREFIX.length);
       if (name === '' || name === '.' || name === '..') throw this.refuse(entry, `"${base}" is not a valid whiteout`);
       await this.whiteout([...parts.slice(0, -1), name], entry);
@@ -468,19 +475,17 @@ class Unpacker {
     }
     const rel = parts.join('/');
     const abs = join(this.diff, rel);
-    const mode = (header.mode ?? (header.type === 'directory' ? 0o755 : 0o644)) & 0o7777;
-    const uid = header.uid ?? 0;
-    const gid = header.gid ?? 0;
-    const mtime = header.mtime ?? new Date(0);
-    // tar-stream gives null for type flags it does not know.
-    const type = header.type as TarHeader['type'] | null;
+    const mode = header.mode & 0o7777;
+    const { uid, gid, mtime, type } = header;
     switch (type) {
       case 'file':
       case 'contiguous-file': {
         await this.prepareParents(parts, entry);
         const fd = await this.createFile(rel);
         try {
-          for await (const chunk of stream) await writeAll(fd, chunk as Buffer);
+          for await (const { offset, data } of header.body) await writeAt(fd, data, offset);
+          // A sparse file ends in a hole as often as not: its size is set, not written.
+          if (header.sparse) ftruncateSync(fd, header.size);
           // Synchronous on purpose: on an open descriptor these only change the
           // in-memory inode (microseconds), where each trip through libuv's
           // thread pool costs tens of microseconds; for a layer of many small
@@ -491,13 +496,12 @@ class Unpacker {
         } finally {
           closeSync(fd);
         }
-        this.size += header.size ?? 0;
+        this.size += header.size;
         this.written.add(rel);
         break;
       }
       case 'directory': {
-        await drain(stream);
-        await this.prepareParents(parts, entry);
+          await this.prepareParents(parts, entry);
         const st = await lstatOrNull(abs);
         if (!st?.isDirectory()) {
           const { wasWhiteout } = await this.removeExisting(rel);
@@ -510,26 +514,24 @@ class Unpacker {
         break;
       }
       case 'symlink': {
-        await drain(stream);
-        await this.prepareParents(parts, entry);
+          await this.prepareParents(parts, entry);
         await this.removeExisting(rel);
-        await symlink(header.linkname ?? '', abs);
+        await symlink(header.linkname, abs);
         await lchown(abs, uid, gid);
         await lutimes(abs, mtime, mtime);
         this.written.add(rel);
         break;
       }
       case 'link': {
-        await drain(stream);
-        const targetParts = this.components(header.linkname ?? '', entry, 'hard link target');
+          const targetParts = this.components(header.linkname, entry, 'hard link target');
         const target = targetParts.join('/');
         if (!this.written.has(target)) {
-          throw this.refuse(entry, `hard link to "${header.linkname ?? ''}" points outside the layer (not an earlier file of this layer)`);
+          throw this.refuse(entry, `hard link to "${header.linkname}" points outside the layer (not an earlier file of this layer)`);
         }
         if (target === rel) break;
         await this.prepareParents(parts, entry);
         await this.removeExisting(rel);
-        if (!this.written.has(target)) throw this.refuse(entry, `hard link to "${header.linkname ?? ''}" points at an entry this one replaced`);
+        if (!this.written.has(target)) throw this.refuse(entry, `hard link to "${header.linkname}" points at an entry this one replaced`);
         if (this.nodes.has(target) || this.links.some((l) => l.path === target)) {
           // The target is made later (by the special-files batch): so is the link.
           await writeFile(abs, '', { flag: 'wx', mode: 0o600 });
@@ -543,39 +545,35 @@ class Unpacker {
       case 'character-device':
       case 'block-device':
       case 'fifo': {
-        await drain(stream);
-        await this.prepareParents(parts, entry);
+          await this.prepareParents(parts, entry);
         await this.removeExisting(rel);
         await writeFile(abs, '', { flag: 'wx', mode: 0o600 });
         const kind = type === 'fifo' ? 'fifo' : type === 'character-device' ? 'char' : 'block';
-        this.nodes.set(rel, { path: rel, kind, major: header.devmajor ?? 0, minor: header.devminor ?? 0, mode, uid, gid, mtime: Math.floor(mtime.getTime() / 1000) });
+        this.nodes.set(rel, { path: rel, kind, major: header.devmajor, minor: header.devminor, mode, uid, gid, mtime: Math.floor(mtime.getTime() / 1000) });
         this.written.add(rel);
         break;
       }
       default:
-        await drain(stream);
-        this.warn(`entry "${entry}" of type ${String(type)} skipped`);
+        // Docker refuses the whole layer here; berth keeps the rest and says what it left out.
+        this.warn(`entry "${entry}" skipped: tar entry type ${JSON.stringify(header.typeflag)} is not one berth can create`);
         return;
     }
-    this.collectXattrs(rel, entry, header.pax);
+    this.collectXattrs(rel, entry, header.xattrs);
   }
 
-  /** SCHILY.xattr.* pax records, best effort: trusted.* is overlay's own namespace and never taken from a layer. */
-  private collectXattrs(rel: string, entry: string, pax: unknown): void {
-    if (typeof pax !== 'object' || pax === null) return;
-    for (const [key, value] of Object.entries(pax)) {
-      if (!key.startsWith('SCHILY.xattr.') || typeof value !== 'string') continue;
-      const name = key.slice('SCHILY.xattr.'.length);
+  /**
+   * SCHILY.xattr.* records, applied as Docker applies them (security.capability
+   * included: file capabilities) after the entry's owner is set, which would
+   * clear a capability; what the host refuses is a warning. trusted.* is
+   * overlay's own namespace and never taken from a layer.
+   */
+  private collectXattrs(rel: string, entry: string, xattrs: Map<string, Buffer>): void {
+    for (const [name, value] of xattrs) {
       if (name.startsWith('trusted.')) {
         this.warn(`entry "${entry}": xattr ${name} ignored (the trusted namespace belongs to overlayfs)`);
         continue;
       }
-      // tar-stream decodes pax values as UTF-8; a value that was not valid UTF-8 cannot be recovered.
-      if (value.includes('\uFFFD')) {
-        this.warn(`entry "${entry}": xattr ${name} skipped (binary value not preserved by the tar reader)`);
-        continue;
-      }
-      this.xattrs.push({ path: rel, name, value: Buffer.from(value, 'utf8') });
+      this.xattrs.push({ path: rel, name, value });
     }
   }
 

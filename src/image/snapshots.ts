@@ -16,17 +16,14 @@
 // the `.wh.` files of the image format: the changeset `commit` and `export`
 // need.
 import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { systemError } from '../util/errors.js';
 import type { ChainId, LayerStore } from './layers.js';
 import { scanXattrs } from './special-files.js';
-
-/** What tar-stream's pack takes: a header with at least a name. */
-type EntryHeader = Partial<tar.Header> & { name: string };
+import { END_OF_ARCHIVE, tarHeader, tarTreeEntry } from './tar-writer.js';
 
 const PAGE = 4096;
 /** Overlay features that would put in the upper dir what a layer tar cannot say (redirects, metadata-only copies, index origins). */
@@ -142,17 +139,14 @@ function stderrOf(err: unknown): string {
  * paused).
  */
 export function diffTar(dir: string): Readable {
-  const pack = tar.pack();
   const upper = join(dir, 'upper');
-  (async () => {
+  return Readable.from((async function* () {
     const { opaque, xattrs } = await scanXattrs(upper);
-    const walker = new DiffWalker(upper, pack, new Set(opaque), xattrs);
-    if (walker.opaque.has('')) await walker.marker('', (await lstat(upper)));
-    await walker.walk('');
-    pack.finalize();
-  })().catch((err: unknown) => pack.destroy(err as Error));
-  // A Node stream for callers (tar-stream's own is a streamx stream).
-  return Readable.from(pack);
+    const walker = new DiffWalker(upper, new Set(opaque), xattrs);
+    if (walker.opaque.has('')) yield walker.marker('', await lstat(upper));
+    yield* walker.walk('');
+    yield END_OF_ARCHIVE;
+  })(), { objectMode: false });
 }
 
 class DiffWalker {
@@ -161,88 +155,36 @@ class DiffWalker {
 
   constructor(
     private readonly upper: string,
-    private readonly pack: tar.Pack,
     readonly opaque: Set<string>,
     private readonly xattrs: Map<string, Map<string, Buffer>>,
   ) {}
 
-  async walk(rel: string): Promise<void> {
+  async *walk(rel: string): AsyncGenerator<Buffer> {
     const names = (await readdir(join(this.upper, rel))).sort();
     for (const name of names) {
       const path = rel === '' ? name : `${rel}/${name}`;
       const abs = join(this.upper, path);
       const st = await lstat(abs);
-      const base = { name: path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, pax: this.pax(path) };
+      const xattrs = this.xattrs.get(path);
+      const base = { name: path, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime, ...(xattrs ? { xattrs } : {}) };
       if (st.isDirectory()) {
-        await this.add({ ...base, type: 'directory' });
-        if (this.opaque.has(path)) await this.marker(path, st);
-        await this.walk(path);
+        yield tarHeader({ ...base, type: 'directory' });
+        if (this.opaque.has(path)) yield this.marker(path, st);
+        yield* this.walk(path);
       } else if (st.isCharacterDevice() && st.rdev === 0) {
         // Docker's form of a whiteout: an empty regular file, mode 0600.
-        await this.add({ name: rel === '' ? `.wh.${name}` : `${rel}/.wh.${name}`, type: 'file', size: 0, mode: 0o600, uid: st.uid, gid: st.gid, mtime: st.mtime });
-      } else if (st.nlink > 1 && !st.isDirectory() && this.seen.has(`${st.dev}:${st.ino}`)) {
-        await this.add({ ...base, type: 'link', linkname: this.seen.get(`${st.dev}:${st.ino}`)! });
+        yield tarHeader({ name: rel === '' ? `.wh.${name}` : `${rel}/.wh.${name}`, type: 'file', size: 0, mode: 0o600, uid: st.uid, gid: st.gid, mtime: st.mtime });
+      } else if (st.nlink > 1 && this.seen.has(`${st.dev}:${st.ino}`)) {
+        yield tarHeader({ ...base, type: 'link', linkname: this.seen.get(`${st.dev}:${st.ino}`)! });
       } else {
         if (st.nlink > 1) this.seen.set(`${st.dev}:${st.ino}`, path);
-        if (st.isFile()) {
-          await this.addFile({ ...base, type: 'file', size: st.size }, abs);
-        } else if (st.isSymbolicLink()) {
-          await this.add({ ...base, type: 'symlink', linkname: await readlink(abs) });
-        } else if (st.isCharacterDevice() || st.isBlockDevice()) {
-          const { major, minor } = splitDev(st.rdev);
-          await this.add({ ...base, type: st.isCharacterDevice() ? 'character-device' : 'block-device', devmajor: major, devminor: minor });
-        } else if (st.isFIFO()) {
-          await this.add({ ...base, type: 'fifo' });
-        }
-        // Sockets belong to a running process, not to an image: skipped, as Docker does.
+        yield* tarTreeEntry(abs, st, base);
       }
     }
   }
 
   /** `<rel>/.wh..wh..opq` for an opaque directory, with the directory's owner and mode as Docker writes it. */
-  async marker(rel: string, st: { mode: number; uid: number; gid: number; mtime: Date }): Promise<void> {
-    await this.add({ name: rel === '' ? '.wh..wh..opq' : `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
+  marker(rel: string, st: { mode: number; uid: number; gid: number; mtime: Date }): Buffer {
+    return tarHeader({ name: rel === '' ? '.wh..wh..opq' : `${rel}/.wh..wh..opq`, type: 'file', size: 0, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtime: st.mtime });
   }
-
-  /** SCHILY.xattr.* records for what can travel as text (tar-stream writes pax values as UTF-8). */
-  private pax(path: string): Record<string, string> | undefined {
-    const found = this.xattrs.get(path);
-    if (!found) return undefined;
-    const pax: Record<string, string> = {};
-    for (const [name, value] of found) {
-      const text = value.toString('utf8');
-      if (Buffer.from(text, 'utf8').equals(value)) pax[`SCHILY.xattr.${name}`] = text;
-    }
-    return Object.keys(pax).length > 0 ? pax : undefined;
-  }
-
-  /** An entry without content (an empty file is given its empty body, or tar-stream waits for one). */
-  private add(header: EntryHeader): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
-      if (header.type === 'file') this.pack.entry(header, Buffer.alloc(0), done);
-      else this.pack.entry(header, done);
-    });
-  }
-
-  private addFile(header: EntryHeader, abs: string): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const sink = this.pack.entry(header, (err) => (err ? reject(err) : resolve()));
-      const source = createReadStream(abs);
-      source.on('error', (err) => {
-        sink.destroy(err);
-        reject(err);
-      });
-      source.pipe(sink);
-    });
-  }
-}
-
-/** Linux's dev_t encoding (glibc gnu_dev_major/minor), on a JavaScript number. */
-export function splitDev(rdev: number): { major: number; minor: number } {
-  const lo = rdev % 2 ** 32;
-  const hi = Math.floor(rdev / 2 ** 32);
-  const major = (((lo >>> 8) & 0xfff) | (hi & 0xfffff000)) >>> 0;
-  const minor = ((lo & 0xff) | (((lo >>> 12) | (hi << 20)) & 0xffffff00)) >>> 0;
-  return { major, minor };
 }

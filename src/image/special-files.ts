@@ -169,24 +169,34 @@ print(json.dumps({'error': None, 'warnings': warnings}))
 const SCAN_SCRIPT = String.raw`
 import base64, json, os, sys
 root = sys.argv[1]
-keep = ('user.', 'security.capability')
+keep = tuple(sys.argv[2:])
 opaque, xattrs = [], {}
-for dirpath, dirnames, filenames, dirfd in os.fwalk(root, follow_symlinks=False):
+def kept(p, path):
+    try:
+        names = os.listxattr(p, follow_symlinks=False)
+    except OSError:
+        return
+    for x in names:
+        if x.startswith(keep):
+            try:
+                xattrs.setdefault(path, {})[x] = base64.b64encode(os.getxattr(p, x, follow_symlinks=False)).decode()
+            except OSError:
+                pass
+# The root itself under '' (a single file packed alone has no tree to walk).
+kept(root, '')
+tree = os.fwalk(root, follow_symlinks=False) if os.path.isdir(root) and not os.path.islink(root) else []
+for dirpath, dirnames, filenames, dirfd in tree:
     rel = os.path.relpath(dirpath, root)
     rel = '' if rel == '.' else rel
     for name in dirnames + filenames:
         p = '/proc/self/fd/%d/%s' % (dirfd, name)
         path = name if rel == '' else rel + '/' + name
+        kept(p, path)
         try:
-            names = os.listxattr(p, follow_symlinks=False)
+            if os.getxattr(p, '${OPAQUE_XATTR}', follow_symlinks=False) == b'y':
+                opaque.append(path)
         except OSError:
-            continue
-        for x in names:
-            if x == '${OPAQUE_XATTR}':
-                if os.getxattr(p, x, follow_symlinks=False) == b'y':
-                    opaque.append(path)
-            elif x.startswith(keep):
-                xattrs.setdefault(path, {})[x] = base64.b64encode(os.getxattr(p, x, follow_symlinks=False)).decode()
+            pass
 print(json.dumps({'opaque': opaque, 'xattrs': xattrs}))
 `;
 
@@ -244,13 +254,16 @@ export async function applySpecialOps(ops: SpecialOps): Promise<string[]> {
 export interface ScannedXattrs {
   /** Directories (relative paths) marked trusted.overlay.opaque=y. */
   opaque: string[];
-  /** Per relative path, the xattrs worth carrying in a tar: user.* and security.capability. */
+  /** Per relative path ('' for `root` itself), the xattrs whose names start with one of the prefixes asked for. */
   xattrs: Map<string, Map<string, Buffer>>;
 }
 
-/** Read the opaque markers and portable xattrs of every entry under `root`, without following symlinks. */
-export async function scanXattrs(root: string): Promise<ScannedXattrs> {
-  const r = await run(SCAN_SCRIPT, [root], '');
+/** What a layer carries: file capabilities, as Docker's archives do, and the user namespace, which is the owner's own data. */
+export const LAYER_XATTRS = ['security.capability', 'user.'] as const;
+
+/** Read the opaque markers and the xattrs named by `keep` (prefixes) of `root` and everything under it, without following symlinks. */
+export async function scanXattrs(root: string, keep: readonly string[] = LAYER_XATTRS): Promise<ScannedXattrs> {
+  const r = await run(SCAN_SCRIPT, [root, ...keep], '');
   if (r.status !== 0) throw systemError('XattrScanFailed', `reading extended attributes under ${root} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   const out = JSON.parse(r.stdout) as { opaque: string[]; xattrs: Record<string, Record<string, string>> };
   const xattrs = new Map<string, Map<string, Buffer>>();
