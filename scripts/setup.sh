@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 # Debian packages: busybox-static for the built-in root filesystem, runc for
 # the side-by-side benchmark, iproute2 for network namespaces, libc6-dev for
 # the static helper, docker-registry + apache2-utils (htpasswd) + openssl for
-# the registry tests.
-packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr)
+# the registry tests, nftables + iptables for the bridge network's firewall rules.
+packages=(busybox-static runc iproute2 nftables iptables libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -136,6 +136,33 @@ export function leftovers(root: string, ids: string[] = []): string[] {
       if (stat.includes('(berth-helper)') && !/\) Z /.test(stat)) found.push(`process: berth-helper ${pid}`);
     } catch { /* gone */ }
   }
+  found.push(...networkLeftovers());
+  return found;
+}
+
+/**
+ * berth's network objects on the host: its bridges and the veths on them,
+ * its nftables tables, its accept rules in iptables' FORWARD chain, and
+ * port holders. Each lives only while a container uses it, so after a test
+ * none is left. (Tests run one file at a time; no other berth root's
+ * containers are on the bridge meanwhile.)
+ */
+export function networkLeftovers(): string[] {
+  const found: string[] = [];
+  const tool = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : '';
+  };
+  for (const link of JSON.parse(tool('ip', ['-j', 'link', 'show']) || '[]') as { ifname: string; master?: string }[]) {
+    if (/^berth\d+$/.test(link.ifname) || /^berth\d+$/.test(link.master ?? '')) found.push(`link: ${link.ifname}${link.master ? ` on ${link.master}` : ''}`);
+  }
+  for (const line of tool('nft', ['list', 'tables']).split('\n')) if (/ berth_/.test(line)) found.push(`nft: ${line.trim()}`);
+  for (const line of tool('iptables', ['-w', '-S', 'FORWARD']).split('\n')) if (/ -[io] berth\d+ /.test(line)) found.push(`iptables: ${line.trim()}`);
+  for (const pid of safeList('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'berth-ports') found.push(`process: berth-ports ${pid}`);
+    } catch { /* gone */ }
+  }
   return found;
 }
 

@@ -38,6 +38,8 @@ import {
   type ContainerRow,
 } from './containers.js';
 import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
+import { NETWORK_STEPS } from '../net/bridge.js';
+import { applyNetworkMode, defaultHostname, joinNetwork, networkMode, plumbNetwork } from './network.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -91,6 +93,7 @@ export class Engine {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
       this.dbHandle = openDatabase(this.root);
       migrate(this.dbHandle, 'engine', CONTAINER_STEPS);
+      migrate(this.dbHandle, 'network', NETWORK_STEPS);
     }
     return this.dbHandle;
   }
@@ -179,6 +182,7 @@ export class Engine {
     }
     const hc = body.HostConfig ?? {};
     validateHealthConfig(body.Healthcheck);
+    networkMode(hc);
     if (hc.AutoRemove && hc.RestartPolicy && hc.RestartPolicy.Name !== 'no') {
       throw invalid('ConflictingOptions', 'Conflicting options: --restart and --rm');
     }
@@ -237,7 +241,7 @@ export class Engine {
   /** Docker's merge of image config and create body, as an OCI spec. */
   private async specFor(id: string, body: CreateBody, config: ImageRunConfig, rootfs: string, warn: (m: string) => void): Promise<Spec> {
     const hc = body.HostConfig ?? {};
-    const hostname = body.Hostname || id.slice(0, 12);
+    const hostname = body.Hostname || defaultHostname(id, hc);
     const merged = mergeProcess(config, {
       command: body.Cmd, entrypoint: body.Entrypoint, env: body.Env, workdir: body.WorkingDir || undefined, user: body.User || undefined,
       tty: body.Tty ?? false, hostname,
@@ -245,14 +249,8 @@ export class Engine {
     ensureWorkdir(rootfs, merged.cwd);
     const spec = containerSpec({ rootfs, hostname, process: merged, tty: body.Tty ?? false, labels: { ...(config.Labels ?? {}), ...(body.Labels ?? {}) } });
     spec.linux!.cgroupsPath = `/berth/${id}`;
-    const dir = this.containerDir(id);
-    const paths = containerPaths(dir, id);
-    // Docker gives each container its own hostname and hosts files.
-    writeFileSync(paths.hostname, `${hostname}\n`);
-    writeFileSync(paths.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-    for (const f of ['hostname', 'hosts'] as const) {
-      spec.mounts!.push({ destination: `/etc/${f}`, type: 'bind', source: paths[f], options: ['rbind', 'rprivate'] });
-    }
+    // Docker gives each container its own hostname, hosts and resolv.conf files.
+    applyNetworkMode(spec, hc, this.containerDir(id), id, hostname);
     applyHostConfig(spec, hc, { rootfs, warn });
     spec.mounts!.push(...await containerMounts(this, id, hc, Object.keys(config.Volumes ?? {}), rootfs));
     return spec;
@@ -292,6 +290,7 @@ export class Engine {
       forgetExitClaims(this.runRoot, id);
       this.db.prepare('UPDATE containers SET run_token = ? WHERE id = ?').run(token, id);
       const health = healthMonitor(this, id, body, hook);
+      const endpoint = joinNetwork(this, id, body);
       await this.runtime.create({
         id, bundle: paths.bundle, detach: true, warn: opts.warn,
         monitor: {
@@ -305,6 +304,7 @@ export class Engine {
       });
       const record = this.runtime.state.load(id);
       this.db.prepare(`UPDATE containers SET pid = ?, boot_id = ? WHERE id = ?`).run(record.pid, bootId(), id);
+      plumbNetwork(body, endpoint, record.pid);
       if (opts.beforeStart) await opts.beforeStart(infoOf(this, { ...row, status: 'running', pid: record.pid }));
       this.runtime.start(id);
       this.db.prepare(`UPDATE containers SET status = 'running', owner = NULL, started_at = ?, error = '', oom_killed = 0, exit_code = 0 WHERE id = ? AND status = 'starting'`)

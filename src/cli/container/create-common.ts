@@ -9,11 +9,12 @@ import type { CliContext } from '../context.js';
 import { progressView } from '../image/progress.js';
 import { processFlags } from './flags-process.js';
 import { hostFlags } from './flags-host.js';
+import { networkFlags } from './flags-network.js';
 import { storageFlags } from './flags-storage.js';
 import { healthFlags } from './flags-health.js';
 import type { ParsedFlags } from './flags.js';
 
-const GROUPS = [processFlags, hostFlags, storageFlags, healthFlags];
+const GROUPS = [processFlags, hostFlags, networkFlags, storageFlags, healthFlags];
 
 export function addCreateFlags(cmd: Command): Command {
   let c = cmd
