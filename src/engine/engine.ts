@@ -39,7 +39,7 @@ import {
 } from './containers.js';
 import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
 import { NETWORK_STEPS } from '../net/bridge.js';
-import { applyNetworkMode, defaultHostname, joinNetwork, networkMode, plumbNetwork } from './network.js';
+import { applyNetworkMode, defaultHostname, joinNetwork, plumbNetwork, validateNetworkConfig } from './network.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -182,7 +182,6 @@ export class Engine {
     }
     const hc = body.HostConfig ?? {};
     validateHealthConfig(body.Healthcheck);
-    networkMode(hc);
     if (hc.AutoRemove && hc.RestartPolicy && hc.RestartPolicy.Name !== 'no') {
       throw invalid('ConflictingOptions', 'Conflicting options: --restart and --rm');
     }
@@ -192,6 +191,7 @@ export class Engine {
     const name = (opts.name ?? this.freeName()).replace(/^\//, '');
     const warnings: string[] = [];
     const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
+    validateNetworkConfig(body, warn);
     const insert = () => this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status, body, owner) VALUES (?, ?, ?, ?, ?, '{}', 'creating', ?, ?)`)
       .run(id, name, body.Image, image.configDigest, new Date().toISOString(), JSON.stringify(body), selfOwner());
     try {
@@ -304,7 +304,7 @@ export class Engine {
       });
       const record = this.runtime.state.load(id);
       this.db.prepare(`UPDATE containers SET pid = ?, boot_id = ? WHERE id = ?`).run(record.pid, bootId(), id);
-      plumbNetwork(body, endpoint, record.pid);
+      await plumbNetwork(this, id, body, endpoint, record.pid);
       if (opts.beforeStart) await opts.beforeStart(infoOf(this, { ...row, status: 'running', pid: record.pid }));
       this.runtime.start(id);
       this.db.prepare(`UPDATE containers SET status = 'running', owner = NULL, started_at = ?, error = '', oom_killed = 0, exit_code = 0 WHERE id = ? AND status = 'starting'`)

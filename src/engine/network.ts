@@ -18,9 +18,11 @@
 // the next join.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
-import { notFound } from '../util/errors.js';
+import { invalid, notFound } from '../util/errors.js';
 import type { Spec } from '../runtime/spec.js';
-import { endpointFor, joinBridge, leaveNetwork, loopbackUp, plumbEndpoint, type Endpoint } from '../net/bridge.js';
+import { endpointFor, joinBridge, leaveNetwork, loopbackUp, plumbEndpoint, recordPorts, type Endpoint } from '../net/bridge.js';
+import { holdPorts, type PortRequest } from '../net/ports.js';
+import type { PublishedPort } from '../net/firewall.js';
 import type { Engine } from './engine.js';
 import type { CreateBody, HostConfig } from './host-config.js';
 import { containerPaths } from './container-info.js';
@@ -102,10 +104,80 @@ export function joinNetwork(engine: Engine, id: string, body: CreateBody): Endpo
   return ep;
 }
 
-/** After the runtime created it, before it starts: the endpoint into its namespace (or, for none, its loopback up, as Docker's). */
-export function plumbNetwork(body: CreateBody, ep: Endpoint | undefined, pid: number): void {
-  if (ep) plumbEndpoint(ep, pid);
-  else if (networkMode(body.HostConfig ?? {}) === 'none') loopbackUp(pid);
+/**
+ * After the runtime created it, before it starts: its host ports held, the
+ * endpoint into its namespace and its ports into the bridge's maps (or, for
+ * none, its loopback up, as Docker's).
+ */
+export async function plumbNetwork(engine: Engine, id: string, body: CreateBody, ep: Endpoint | undefined, pid: number): Promise<void> {
+  if (!ep) {
+    if (networkMode(body.HostConfig ?? {}) === 'none') loopbackUp(pid);
+    return;
+  }
+  const name = rowById(engine, id)?.name ?? id;
+  const { ports, holder } = await holdPorts(pid, portRequests(body, imageExposedPorts(engine, id)), name);
+  recordPorts(engine.db, id, ports, holder);
+  plumbEndpoint({ ...ep, ports, holder }, pid);
+}
+
+function imageExposedPorts(engine: Engine, id: string): string[] {
+  try {
+    const row = rowById(engine, id);
+    const config = row ? engine.imageRunConfig(engine.image(row.image_id)) as { ExposedPorts?: Record<string, unknown> | null } : {};
+    return Object.keys(config.ExposedPorts ?? {});
+  } catch {
+    return [];
+  }
+}
+
+/** "80/tcp" → port and protocol. */
+function portKey(key: string): { port: number; proto: 'tcp' | 'udp' } {
+  const [port, proto = 'tcp'] = key.split('/');
+  if (!/^\d+$/.test(port!) || Number(port) < 1 || Number(port) > 65535) throw invalid('InvalidPort', `invalid containerPort: ${port}`);
+  if (proto !== 'tcp' && proto !== 'udp') throw invalid('InvalidProto', `invalid proto: ${proto}`);
+  return { port: Number(port), proto };
+}
+
+/** HostPort "" (any), "8080", or "8000-8010" (the first free of them). */
+function hostPortRange(text: string): { first: number; last: number } {
+  if (text === '' || text === '0') return { first: 0, last: 0 };
+  const m = /^(\d+)(?:-(\d+))?$/.exec(text);
+  const first = Number(m?.[1]);
+  const last = Number(m?.[2] ?? m?.[1]);
+  if (!m || first < 1 || last > 65535 || first > last) throw invalid('InvalidPort', `invalid hostPort: ${text}`);
+  return { first, last };
+}
+
+/** What to publish: each binding of PortBindings, and with PublishAllPorts every other exposed port on any free port. */
+export function portRequests(body: CreateBody, imageExposed: readonly string[] = []): PortRequest[] {
+  const hc = body.HostConfig ?? {};
+  const requests: PortRequest[] = [];
+  for (const [key, bindings] of Object.entries(hc.PortBindings ?? {})) {
+    const { port, proto } = portKey(key);
+    for (const binding of bindings ?? []) {
+      if (binding.HostIp && !/^\d+\.\d+\.\d+\.\d+$/.test(binding.HostIp)) throw invalid('InvalidAddress', `invalid IP address: ${binding.HostIp} (berth publishes on IPv4 addresses only)`);
+      requests.push({ proto, hostIp: binding.HostIp, ...hostPortRange(binding.HostPort ?? ''), containerPort: port });
+    }
+  }
+  if (hc.PublishAllPorts) {
+    const bound = new Set(Object.keys(hc.PortBindings ?? {}).map((k) => (k.includes('/') ? k : `${k}/tcp`)));
+    for (const key of new Set([...imageExposed, ...Object.keys(body.ExposedPorts ?? {})].map((k) => (k.includes('/') ? k : `${k}/tcp`)))) {
+      if (bound.has(key)) continue;
+      const { port, proto } = portKey(key);
+      requests.push({ proto, hostIp: '', first: 0, last: 0, containerPort: port });
+    }
+  }
+  return requests;
+}
+
+/** At create: Docker's refusals and warnings for the network flags. */
+export function validateNetworkConfig(body: CreateBody, warn: (m: string) => void): void {
+  const hc = body.HostConfig ?? {};
+  const mode = networkMode(hc);
+  const publishes = Object.keys(hc.PortBindings ?? {}).length > 0 || hc.PublishAllPorts;
+  if (mode === 'none' && publishes) throw invalid('ConflictingOptions', 'conflicting options: port publishing and the container type network mode');
+  if (mode === 'host' && publishes) warn('Published ports are discarded when using host network mode');
+  portRequests(body);
 }
 
 /** With the rest of a run: the container's endpoint released. */
@@ -156,4 +228,23 @@ export function portMap(body: CreateBody, ep: Endpoint | undefined): Record<stri
     (ports[key] ??= []).push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   }
   return ports;
+}
+
+/** A running container's published ports, as bound, in Docker's order (by container port). */
+export function publishedPorts(engine: Engine, id: string): PublishedPort[] {
+  return [...(containerEndpoint(engine, id)?.ports ?? [])].sort((a, b) => a.containerPort - b.containerPort || a.proto.localeCompare(b.proto));
+}
+
+/** `ps`'s PORTS: "127.0.0.1:8080->80/tcp, 0.0.0.0:49153->81/tcp". */
+export function portsText(ports: readonly PublishedPort[]): string {
+  return ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}->${p.containerPort}/${p.proto}`).join(', ');
+}
+
+/** `ps`'s NETWORKS: the network the mode names. */
+export function networkNameOf(body: CreateBody): string {
+  try {
+    return networkMode(body.HostConfig ?? {});
+  } catch {
+    return body.HostConfig?.NetworkMode ?? '';
+  }
 }

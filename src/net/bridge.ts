@@ -18,6 +18,7 @@ import type { Database } from '../util/db.js';
 import { conflict, systemError } from '../util/errors.js';
 import { chooseSubnet, formatAddress, formatSubnet, macFor, parseSubnet, subnetSize, type Subnet } from './subnet.js';
 import { ipBatch, linkExists, linkNames, routeDestinations, tool, writeSysctl } from './host-tools.js';
+import { releasePorts } from './ports.js';
 import { ensureForwardAccept, installBridgeTable, publishPorts, removeBridgeTable, removeForwardAccept, unpublishPorts, type PublishedPort } from './firewall.js';
 
 export const NETWORK_STEPS = [
@@ -207,6 +208,7 @@ function releaseInTransaction(db: Database, containerId: string): Endpoint | und
   if (!row) return undefined;
   if (ep) {
     unpublishPorts(ep.bridge, ep.ports, ep.address);
+    releasePorts(ep.holder);
     // Gone with the container's namespace as a rule; not when the namespace outlived a crash half-way.
     if (linkExists(ep.veth)) tool('ip', ['link', 'delete', 'dev', ep.veth], { allowFailure: true });
   }

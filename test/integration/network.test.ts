@@ -4,29 +4,15 @@
 // out twice, and nothing of the network left on the host after `rm` or a
 // crash. Traffic goes only to addresses of this host and of the containers
 // the test starts.
-import { test, after, afterEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { berthAsync, cleanup, eventually, imageRoot, leftovers, networkLeftovers } from '../support.js';
+import { berthAsync, eventually, networkLeftoversOf } from '../support.js';
+import { networkTestRoot } from '../network-support.js';
 
-const { root, dataRoot, runRoot, b, removeAll } = imageRoot('network');
-
-after(() => {
-  removeAll();
-  cleanup(root);
-});
-
-afterEach(() => {
-  removeAll();
-  assert.deepEqual(leftovers(root), []);
-});
-
-function ok(r: ReturnType<typeof b>, what: string): string {
-  assert.equal(r.status, 0, `${what}: ${r.stderr}`);
-  return r.stdout;
-}
+const { root, dataRoot, runRoot, b, ok } = networkTestRoot('network');
 
 const ipOf = (name: string) => ok(b('inspect', '-f', '{{.NetworkSettings.IPAddress}}', name), 'inspect').trim();
 
@@ -104,14 +90,14 @@ test('containers started at once get distinct addresses', async () => {
 
 test('a stopped container gives its address back, and the last one takes the bridge with it', () => {
   ok(b('run', '-d', '--name', 'one', 'busybox', 'sleep', '300'), 'run');
-  assert.notDeepEqual(networkLeftovers(), []);
+  assert.notDeepEqual(networkLeftoversOf(root), []);
   ok(b('stop', '-t', '0', 'one'), 'stop');
   assert.equal(ipOf('one'), '');
-  assert.deepEqual(networkLeftovers(), []);
+  assert.deepEqual(networkLeftoversOf(root), []);
   ok(b('start', 'one'), 'start again');
   assert.match(ipOf('one'), /^\d+\.\d+\.\d+\.\d+$/);
   ok(b('rm', '-f', 'one'), 'rm');
-  assert.deepEqual(networkLeftovers(), []);
+  assert.deepEqual(networkLeftoversOf(root), []);
 });
 
 test('after a crash the next command releases what the dead container held', async () => {
@@ -123,5 +109,5 @@ test('after a crash the next command releases what the dead container held', asy
   process.kill(pid, 'SIGKILL');
   await eventually(() => { try { readFileSync(`/proc/${pid}/stat`); return false; } catch { return true; } }, 10_000, 'the container process to go');
   ok(b('ps', '-a'), 'ps');
-  assert.deepEqual(networkLeftovers(), []);
+  assert.deepEqual(networkLeftoversOf(root), []);
 });

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chooseSubnet, formatSubnet, parseSubnet, macFor, parseAddress } from '../../src/net/subnet.js';
-import { containerResolvConf, hostsFile } from '../../src/engine/network.js';
+import { containerResolvConf, hostsFile, portRequests } from '../../src/engine/network.js';
+import { parseExpose, parsePublish } from '../../src/cli/container/flags-network.js';
 
 test('the first of Docker\'s default pools that no host route overlaps', () => {
   assert.equal(formatSubnet(chooseSubnet([])!), '172.17.0.0/16');
@@ -27,4 +28,20 @@ test('resolv.conf keeps the host\'s resolvers but those on its loopback', () => 
 test('hosts names the container by its address', () => {
   assert.match(hostsFile('box', '172.17.0.2'), /^127\.0\.0\.1\tlocalhost\n[^]*\n172\.17\.0\.2\tbox\n$/);
   assert.doesNotMatch(hostsFile('box'), /box/);
+});
+
+test('-p and --expose read as Docker\'s CLI reads them', () => {
+  assert.deepEqual(parsePublish('80'), [['80/tcp', { HostIp: '', HostPort: '' }]]);
+  assert.deepEqual(parsePublish('127.0.0.1:8080:80/udp'), [['80/udp', { HostIp: '127.0.0.1', HostPort: '8080' }]]);
+  assert.deepEqual(parsePublish('127.0.0.1::80'), [['80/tcp', { HostIp: '127.0.0.1', HostPort: '' }]]);
+  assert.deepEqual(parsePublish('8000-8001:80-81'), [['80/tcp', { HostIp: '', HostPort: '8000' }], ['81/tcp', { HostIp: '', HostPort: '8001' }]]);
+  // One container port on a host range: the first free port of it.
+  assert.deepEqual(parsePublish('8000-8010:80'), [['80/tcp', { HostIp: '', HostPort: '8000-8010' }]]);
+  assert.deepEqual(parseExpose('7000-7001/udp'), ['7000/udp', '7001/udp']);
+  assert.throws(() => parsePublish('[::1]:80:80'), /IPv4 addresses only/);
+});
+
+test('-P publishes the exposed ports that -p did not', () => {
+  const requests = portRequests({ Image: 'x', ExposedPorts: { '80/tcp': {}, '81/tcp': {} }, HostConfig: { PublishAllPorts: true, PortBindings: { '80/tcp': [{ HostIp: '', HostPort: '8080' }] } } }, ['9000/udp']);
+  assert.deepEqual(requests.map((r) => `${r.containerPort}/${r.proto} ${r.first}-${r.last}`), ['80/tcp 8080-8080', '9000/udp 0-0', '81/tcp 0-0']);
 });

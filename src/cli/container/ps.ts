@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { execFileSync } from 'node:child_process';
 import { invalid } from '../../util/errors.js';
 import type { ContainerInfo } from '../../engine/container-info.js';
+import { networkNameOf, portsText, publishedPorts } from '../../engine/network.js';
 import { containerPaths } from '../../engine/container-info.js';
 import { imageSize } from '../../engine/images.js';
 import type { Engine } from '../../engine/engine.js';
@@ -90,7 +91,7 @@ function matcher(filters: string[], all: ContainerInfo[]): (c: ContainerInfo) =>
     health: (c, v) => (c.state.Health?.Status ?? 'none') === v,
     'is-task': (_c, v) => v === 'false',
     volume: (c, v) => (c.body.HostConfig?.Binds ?? []).some((b) => b.split(':')[0] === v) || (c.body.HostConfig?.Mounts ?? []).some((m) => m.Source === v),
-    network: () => false,
+    network: (c, v) => networkNameOf(c.body) === v,
   };
   return (c) => [...byKey].every(([k, vs]) => vs.some((v) => tests[k]!(c, v)));
 }
@@ -132,9 +133,9 @@ export function registerPs(parent: Command, ctx: CliContext, name = 'ps'): Comma
         const size = opts.size ? containerSizes(engine, c) : undefined;
         return {
           ID: id(c), Image: c.image, Command: opts.trunc ? JSON.stringify(command.length > 20 ? `${command.slice(0, 19)}…` : command) : JSON.stringify(command),
-          CreatedAt: new Date(c.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), RunningFor: ago(c.created), Status: statusText(c), Ports: '', Names: c.name,
+          CreatedAt: new Date(c.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), RunningFor: ago(c.created), Status: statusText(c), Ports: c.state.Running ? portsText(publishedPorts(engine, c.id)) : '', Names: c.name,
           State: c.state.Status, Labels: Object.entries(c.body.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-          Size: size ? `${humanSize(size.rw)} (virtual ${humanSize(size.rootFs)})` : '', Mounts: '', Networks: '', LocalVolumes: '0',
+          Size: size ? `${humanSize(size.rw)} (virtual ${humanSize(size.rootFs)})` : '', Mounts: '', Networks: networkNameOf(c.body), LocalVolumes: '0',
         };
       });
       const format = opts.format === 'json' ? '{{json .}}' : opts.format === 'table' ? undefined : opts.format;
