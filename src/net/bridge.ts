@@ -5,19 +5,21 @@
 // container's network namespace, and its published ports in the bridge's
 // nftables maps.
 //
-// The store is the lock. Joining and leaving run in one IMMEDIATE
-// transaction of the root's SQLite store, with the `ip`/`nft` commands that
-// bring the bridge up or down inside it, so two berth commands cannot both
-// take an address (the (network, address) pair is UNIQUE as well) and one
-// cannot tear the bridge down while another joins it. Like netavark, berth
+// The store is the lock. An address is taken, and the bridge brought up or
+// down, in one IMMEDIATE transaction of the root's SQLite store (with the
+// `ip`/`nft` commands of a bring-up or tear-down inside it), so two berth
+// commands cannot both take an address (the (network, address) pair is
+// UNIQUE as well) and one cannot tear the bridge down while another joins
+// it. An endpoint's own veth, ports and holder are no one else's: they are
+// handled outside the transaction, which stays short. Like netavark, berth
 // brings the bridge and its rules up with the first endpoint and removes them
 // with the last, so a host without berth containers carries nothing of
 // berth's: no device, no route, no rule.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Database } from '../util/db.js';
 import { conflict, systemError } from '../util/errors.js';
 import { chooseSubnet, formatAddress, formatSubnet, macFor, parseSubnet, subnetSize, type Subnet } from './subnet.js';
-import { ipBatch, linkExists, linkNames, routeDestinations, tool, writeSysctl } from './host-tools.js';
+import { ipBatch, linkExists, links, routeDestinations, tool, writeSysctl } from './host-tools.js';
 import { releasePorts } from './ports.js';
 import { ensureForwardAccept, installBridgeTable, publishPorts, removeBridgeTable, removeForwardAccept, unpublishPorts, type PublishedPort } from './firewall.js';
 
@@ -98,32 +100,28 @@ export function endpointFor(db: Database, containerId: string): Endpoint | undef
  * appeared since (a dockerd started meanwhile).
  */
 function bridgeUp(db: Database, net: NetworkRow, inUse: boolean): NetworkRow {
-  if (inUse && net.bridge && net.subnet && linkExists(net.bridge)) {
-    ensureForwardAccept(net.bridge);
-    return net;
-  }
+  // The common case is pure SQL: the write lock is held only for milliseconds.
+  if (inUse && net.bridge && net.subnet) return net;
+  const owner = bridgeOwner(db);
   let bridge = net.bridge;
   let subnet: Subnet;
-  if (inUse && bridge && net.subnet) {
-    subnet = parseSubnet(net.subnet);
-  } else {
-    const names = new Set(linkNames());
-    let n = 0;
-    while (names.has(`${BRIDGE_PREFIX}${n}`)) n++;
-    bridge = `${BRIDGE_PREFIX}${n}`;
+  {
+    const existing = links();
+    // A bridge this root made and a command killed half-way never recorded: it goes first.
+    for (const link of existing) if (link.ifalias === owner && link.ifname.startsWith(BRIDGE_PREFIX)) bridgeDown(link.ifname);
+    const names = new Set(existing.filter((l) => l.ifalias !== owner).map((l) => l.ifname));
+    bridge = addBridgeDevice(names, owner);
     const taken = routeDestinations().map(parseSubnet);
     const chosen = chooseSubnet(taken);
-    if (!chosen) throw systemError('NoFreeSubnet', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+    if (!chosen) {
+      bridgeDown(bridge);
+      throw systemError('NoFreeSubnet', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+    }
     subnet = chosen;
   }
   const gateway = formatAddress(subnet.base + 1);
-  // Another root may take the same name at the same moment: `link add` fails then, and this command with it.
-  ipBatch([
-    `link add name ${bridge} type bridge`,
-    `address add ${gateway}/${subnet.prefix} dev ${bridge}`,
-    `link set dev ${bridge} up`,
-  ]);
   try {
+    ipBatch([`address add ${gateway}/${subnet.prefix} dev ${bridge}`, `link set dev ${bridge} up`]);
     // The host's 127.0.0.1 reaching a published port: DNATed loopback traffic may leave through the bridge.
     writeSysctl(`net/ipv4/conf/${bridge}/route_localnet`, '1');
     // As Docker: a bridge network routes to the outside.
@@ -136,6 +134,29 @@ function bridgeUp(db: Database, net: NetworkRow, inUse: boolean): NetworkRow {
   }
   db.prepare('UPDATE networks SET bridge = ?, subnet = ?, gateway = ? WHERE name = ?').run(bridge, formatSubnet(subnet), gateway, net.name);
   return networkRow(db, net.name)!;
+}
+
+/** Whose bridge it is, written on the device itself (its alias): the store that records it. */
+export function bridgeOwner(db: Database): string {
+  return `berth:${createHash('sha256').update(db.name).digest('hex').slice(0, 16)}`;
+}
+
+/**
+ * The bridge device, named by the first free berthN (or `wanted`), marked as
+ * this store's. Another root may take a name at the same moment: the next
+ * one is tried then.
+ */
+function addBridgeDevice(taken: Set<string>, owner: string, wanted?: string): string {
+  for (let n = 0, attempt = 0; ; n++) {
+    const name = wanted ?? `${BRIDGE_PREFIX}${n}`;
+    if (!wanted && taken.has(name)) continue;
+    const r = tool('ip', ['link', 'add', 'name', name, 'type', 'bridge'], { allowFailure: true });
+    if (r.status === 0) {
+      tool('ip', ['link', 'set', 'dev', name, 'alias', owner]);
+      return name;
+    }
+    if (wanted || !/File exists/.test(r.stderr) || ++attempt > 16) throw systemError('NetworkSetupFailed', `ip link add name ${name} type bridge: ${r.stderr.trim()}`);
+  }
 }
 
 function bridgeDown(bridge: string): void {
@@ -151,9 +172,9 @@ function bridgeDown(bridge: string): void {
  * longer run (a killed command's leftovers): they are released first.
  */
 export function joinBridge(db: Database, containerId: string, ports: PublishedPort[], isGone: (id: string) => boolean): Endpoint {
-  return db.transaction((): Endpoint => {
-    releaseOrphans(db, isGone, containerId);
-    releaseInTransaction(db, containerId);
+  for (const orphan of orphans(db, isGone, containerId)) leaveNetwork(db, orphan);
+  leaveNetwork(db, containerId);
+  const joined = db.transaction((): Endpoint => {
     let net = defaultNetwork(db);
     const used = db.prepare('SELECT address FROM endpoints WHERE network = ?').all(net.name) as { address: string }[];
     net = bridgeUp(db, net, used.length > 0);
@@ -170,6 +191,9 @@ export function joinBridge(db: Database, containerId: string, ports: PublishedPo
       .run(containerId, net.name, formatAddress(address), macFor(address), veth, JSON.stringify(ports));
     return endpointFor(db, containerId)!;
   }).immediate();
+  // A firewall that appeared since the bridge came up (a dockerd started meanwhile) lets it through too.
+  ensureForwardAccept(joined.bridge);
+  return joined;
 }
 
 /** The endpoint made real: the veth pair into the container's namespace, its address, route and published ports. */
@@ -202,34 +226,34 @@ export function recordPorts(db: Database, containerId: string, ports: PublishedP
   db.prepare('UPDATE endpoints SET ports = ?, holder = ? WHERE container_id = ?').run(JSON.stringify(ports), holder, containerId);
 }
 
-function releaseInTransaction(db: Database, containerId: string): Endpoint | undefined {
-  const ep = endpointFor(db, containerId);
+/** The endpoint's own host side, which no other container shares: its ports, holder and veth. */
+function releaseHostSide(ep: Endpoint): void {
+  unpublishPorts(ep.bridge, ep.ports, ep.address);
+  releasePorts(ep.holder);
+  // Gone with the container's namespace as a rule; not when the namespace outlived a crash half-way.
+  if (linkExists(ep.veth)) tool('ip', ['link', 'delete', 'dev', ep.veth], { allowFailure: true });
+}
+
+/** Endpoints whose containers are gone (a killed command's leftovers). */
+function orphans(db: Database, isGone: (id: string) => boolean, except: string): string[] {
+  return (db.prepare('SELECT container_id FROM endpoints').all() as { container_id: string }[])
+    .map((r) => r.container_id).filter((id) => id !== except && isGone(id));
+}
+
+/**
+ * A container leaves its network: ports, holder and veth released, then the
+ * address freed in a short transaction; the bridge goes down with its last
+ * endpoint, inside that transaction, so no join can come between.
+ */
+export function leaveNetwork(db: Database, containerId: string): Endpoint | undefined {
   const row = db.prepare('SELECT network FROM endpoints WHERE container_id = ?').get(containerId) as { network: string } | undefined;
   if (!row) return undefined;
-  if (ep) {
-    unpublishPorts(ep.bridge, ep.ports, ep.address);
-    releasePorts(ep.holder);
-    // Gone with the container's namespace as a rule; not when the namespace outlived a crash half-way.
-    if (linkExists(ep.veth)) tool('ip', ['link', 'delete', 'dev', ep.veth], { allowFailure: true });
-  }
-  db.prepare('DELETE FROM endpoints WHERE container_id = ?').run(containerId);
-  const left = db.prepare('SELECT COUNT(*) AS n FROM endpoints WHERE network = ?').get(row.network) as { n: number };
-  if (left.n === 0 && ep) bridgeDown(ep.bridge);
+  const ep = endpointFor(db, containerId);
+  if (ep) releaseHostSide(ep);
+  db.transaction(() => {
+    if (db.prepare('DELETE FROM endpoints WHERE container_id = ?').run(containerId).changes !== 1) return;
+    const left = db.prepare('SELECT COUNT(*) AS n FROM endpoints WHERE network = ?').get(row.network) as { n: number };
+    if (left.n === 0 && ep) bridgeDown(ep.bridge);
+  }).immediate();
   return ep;
-}
-
-function releaseOrphans(db: Database, isGone: (id: string) => boolean, except?: string): Endpoint[] {
-  const released: Endpoint[] = [];
-  for (const { container_id: id } of db.prepare('SELECT container_id FROM endpoints').all() as { container_id: string }[]) {
-    if (id === except || !isGone(id)) continue;
-    const ep = releaseInTransaction(db, id);
-    if (ep) released.push(ep);
-  }
-  return released;
-}
-
-/** A container leaves its network: ports, veth and address freed; the bridge goes down with its last endpoint. */
-export function leaveNetwork(db: Database, containerId: string): Endpoint | undefined {
-  if (!db.prepare('SELECT 1 FROM endpoints WHERE container_id = ?').get(containerId)) return undefined;
-  return db.transaction(() => releaseInTransaction(db, containerId)).immediate();
 }

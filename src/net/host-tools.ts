@@ -39,10 +39,9 @@ export function linkExists(name: string): boolean {
   return tool('ip', ['link', 'show', 'dev', name], { allowFailure: true }).status === 0;
 }
 
-/** Names of the host's network devices. */
-export function linkNames(): string[] {
-  const links = JSON.parse(tool('ip', ['-j', 'link', 'show']).stdout || '[]') as { ifname: string }[];
-  return links.map((l) => l.ifname);
+/** The host's network devices: name and alias (ifalias). */
+export function links(): { ifname: string; ifalias?: string }[] {
+  return JSON.parse(tool('ip', ['-j', 'link', 'show']).stdout || '[]') as { ifname: string; ifalias?: string }[];
 }
 
 /** The destinations of the host's IPv4 routes (every table), as CIDR text. */

@@ -6,9 +6,11 @@
 // the test starts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { berthAsync, eventually, networkLeftoversOf } from '../support.js';
 import { networkTestRoot } from '../network-support.js';
 
@@ -110,4 +112,17 @@ test('after a crash the next command releases what the dead container held', asy
   await eventually(() => { try { readFileSync(`/proc/${pid}/stat`); return false; } catch { return true; } }, 10_000, 'the container process to go');
   ok(b('ps', '-a'), 'ps');
   assert.deepEqual(networkLeftoversOf(root), []);
+});
+
+test('a bridge that a killed command brought up but never recorded is removed by the next join', () => {
+  // What `ip link add` leaves when berth dies inside its transaction: a device with this root's mark, no record.
+  const owner = `berth:${createHash('sha256').update(resolve(dataRoot, 'berth.db')).digest('hex').slice(0, 16)}`;
+  execFileSync('ip', ['link', 'add', 'name', 'berth97', 'type', 'bridge']);
+  execFileSync('ip', ['link', 'set', 'dev', 'berth97', 'alias', owner]);
+  try {
+    ok(b('run', '--rm', 'busybox', 'true'), 'run');
+    assert.throws(() => execFileSync('ip', ['link', 'show', 'dev', 'berth97'], { stdio: 'ignore' }));
+  } finally {
+    spawnSync('ip', ['link', 'delete', 'dev', 'berth97']);
+  }
 });
