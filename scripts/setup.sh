@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 # the static helper, docker-registry + apache2-utils (htpasswd) + openssl for
 # the registry tests; containerd (with ctr) and podman (with conmon) for the
 # tests that run berth as their runc; libcap2-bin (setcap/getcap) for the
-# file-capability tests.
-packages=(busybox-static runc iproute2 libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr containerd podman libcap2-bin)
+# file-capability tests; nftables + iptables for the bridge network's firewall.
+packages=(busybox-static runc iproute2 nftables iptables libc6-dev docker-registry apache2-utils openssl zstd skopeo tini attr containerd podman libcap2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

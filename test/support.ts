@@ -6,6 +6,8 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { DB_FILE } from '../src/util/db-file.js';
 import { defaultSpec, DOCKER_DEFAULT_CAPABILITIES } from '../src/runtime/defaults.js';
 import { dockerDefaultSeccomp } from '../src/runtime/seccomp/docker-default.js';
 import type { Spec } from '../src/runtime/spec.js';
@@ -134,6 +136,58 @@ export function leftovers(root: string, ids: string[] = []): string[] {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       // A zombie has exited; only the host's init has yet to reap it.
       if (stat.includes('(berth-helper)') && !/\) Z /.test(stat)) found.push(`process: berth-helper ${pid}`);
+    } catch { /* gone */ }
+  }
+  found.push(...networkLeftoversOf(root));
+  return found;
+}
+
+/** networkLeftovers, of the berth roots under `dir` only while others test on this host too. */
+export function networkLeftoversOf(dir: string): string[] {
+  return networkLeftovers(process.env.BERTH_TEST_SHARED_HOST === '1' ? bridgesOf(dir) : undefined);
+}
+
+/** The bridges the berth roots under `dir` have used (their stores name them). */
+function bridgesOf(dir: string): string[] {
+  const bridges: string[] = [];
+  for (const sub of ['', ...safeList(dir)]) {
+    const file = join(dir, sub, DB_FILE);
+    if (!existsSync(file)) continue;
+    const db = new Database(file, { readonly: true, fileMustExist: true });
+    try {
+      const hasTable = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'networks'`).get();
+      if (hasTable) bridges.push(...(db.prepare('SELECT bridge FROM networks WHERE bridge IS NOT NULL').all() as { bridge: string }[]).map((r) => r.bridge));
+    } finally {
+      db.close();
+    }
+  }
+  return bridges;
+}
+
+/**
+ * berth's network objects on the host: its bridges and the veths on them,
+ * its nftables tables, its accept rules in iptables' FORWARD chain, and
+ * port holders. Each lives only while a container uses it, so after a test
+ * none is left. (Tests run one file at a time; no other berth root's
+ * containers are on the bridge meanwhile.)
+ */
+export function networkLeftovers(onlyBridges?: string[]): string[] {
+  const found: string[] = [];
+  // While others test on this host too, only this test's own bridges are its to check.
+  const mine = (bridge: string) => /^berth\d+$/.test(bridge) && (!onlyBridges || onlyBridges.includes(bridge));
+  const tool = (cmd: string, args: string[]) => {
+    const r = spawnSync(cmd, args, { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout : '';
+  };
+  for (const link of JSON.parse(tool('ip', ['-j', 'link', 'show']) || '[]') as { ifname: string; master?: string }[]) {
+    if (mine(link.ifname) || mine(link.master ?? '')) found.push(`link: ${link.ifname}${link.master ? ` on ${link.master}` : ''}`);
+  }
+  for (const line of tool('nft', ['list', 'tables']).split('\n')) if (mine(/ berth_(\S+)/.exec(line)?.[1] ?? '')) found.push(`nft: ${line.trim()}`);
+  for (const line of tool('iptables', ['-w', '-S', 'FORWARD']).split('\n')) if (mine(/ -[io] (\S+) /.exec(line)?.[1] ?? '')) found.push(`iptables: ${line.trim()}`);
+  for (const pid of onlyBridges ? [] : safeList('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.includes('(berth-ports)') && !/\) Z /.test(stat)) found.push(`process: berth-ports ${pid}`);
     } catch { /* gone */ }
   }
   return found;

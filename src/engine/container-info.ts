@@ -62,4 +62,5 @@ export const containerPaths = (dir: string, id: string) => ({
   log: join(dir, `${id}-json.log`),
   hostname: join(dir, 'hostname'),
   hosts: join(dir, 'hosts'),
+  resolvConf: join(dir, 'resolv.conf'),
 });

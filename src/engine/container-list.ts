@@ -8,6 +8,7 @@ import { ago, humanDuration } from '../util/duration.js';
 import { containerPaths, type ContainerInfo } from './container-info.js';
 import { imageSize } from './images.js';
 import type { Engine } from './engine.js';
+import { networkNameOf, portsText, publishedPorts } from './network.js';
 
 export interface ContainerSizes {
   /** Bytes the container wrote (its writable layer). */
@@ -22,6 +23,10 @@ export interface ContainerSummary extends ContainerInfo {
   statusText: string;
   /** Only when sizes were asked for. */
   sizes?: ContainerSizes;
+  /** Docker's PORTS text of a running container ("0.0.0.0:8080->80/tcp"), '' otherwise. */
+  portsText: string;
+  /** The network it is on, as the NETWORKS column shows it. */
+  networkName: string;
 }
 
 export interface ContainerListOptions {
@@ -116,7 +121,7 @@ function matcher(filters: string[], all: ContainerInfo[]): (c: ContainerInfo) =>
     health: (c, v) => (c.state.Health?.Status ?? 'none') === v,
     'is-task': (_c, v) => v === 'false',
     volume: (c, v) => (c.body.HostConfig?.Binds ?? []).some((b) => b.split(':')[0] === v) || (c.body.HostConfig?.Mounts ?? []).some((m) => m.Source === v),
-    network: () => false,
+    network: (c, v) => networkNameOf(c.body) === v,
   };
   return (c) => [...byKey].every(([k, vs]) => vs.some((v) => tests[k]!(c, v)));
 }
@@ -130,5 +135,8 @@ export async function containerList(engine: Engine, opts: ContainerListOptions =
   let list = all.filter((c) => (showAll || c.state.Running || c.state.Restarting) && match(c));
   if (opts.last !== undefined) list = list.slice(0, opts.last);
   const now = Date.now();
-  return list.map((c) => ({ ...c, statusText: statusText(c, now), ...(opts.size ? { sizes: containerSizes(engine, c) } : {}) }));
+  return list.map((c) => ({
+    ...c, statusText: statusText(c, now), ...(opts.size ? { sizes: containerSizes(engine, c) } : {}),
+    portsText: c.state.Running ? portsText(publishedPorts(engine, c.id)) : '', networkName: networkNameOf(c.body),
+  }));
 }

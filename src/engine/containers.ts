@@ -17,6 +17,7 @@ import type { Engine } from './engine.js';
 import type { CreateBody } from './host-config.js';
 import type { ContainerInfo, ContainerState, ContainerStatus } from './container-info.js';
 import { healthOf } from './health.js';
+import { releaseNetwork } from './network.js';
 
 export const CONTAINER_STEPS = [
   `CREATE TABLE containers (
@@ -146,6 +147,7 @@ export async function releaseRuntime(engine: Engine, id: string, opts: { unmount
     } catch { /* gone already: cleared below */ }
     rmSync(engine.runtime.state.dir(id), { recursive: true, force: true });
   }
+  releaseNetwork(engine, id);
   if (opts.unmount ?? true) unmountRootfs(engine.containerDir(id));
 }
 

@@ -38,6 +38,8 @@ import {
   type ContainerRow,
 } from './containers.js';
 import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
+import { NETWORK_STEPS } from '../net/bridge.js';
+import { applyNetworkMode, defaultHostname, joinNetwork, plumbNetwork, validateNetworkConfig } from './network.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -95,6 +97,7 @@ export class Engine {
       mkdirSync(this.root, { recursive: true, mode: 0o711 });
       this.dbHandle = openDatabase(this.root);
       migrate(this.dbHandle, 'engine', CONTAINER_STEPS);
+      migrate(this.dbHandle, 'network', NETWORK_STEPS);
     }
     return this.dbHandle;
   }
@@ -192,6 +195,7 @@ export class Engine {
     const name = (opts.name ?? this.freeName()).replace(/^\//, '');
     const warnings: string[] = [];
     const warn = (m: string) => { warnings.push(m); opts.warn?.(m); };
+    validateNetworkConfig(body, warn);
     const insert = () => this.db.prepare(`INSERT INTO containers (id, name, image, image_id, created, config, status, body, owner) VALUES (?, ?, ?, ?, ?, '{}', 'creating', ?, ?)`)
       .run(id, name, body.Image, image.configDigest, new Date().toISOString(), JSON.stringify(body), selfOwner());
     try {
@@ -241,7 +245,7 @@ export class Engine {
   /** Docker's merge of image config and create body, as an OCI spec. */
   private async specFor(id: string, body: CreateBody, config: ImageRunConfig, rootfs: string, warn: (m: string) => void): Promise<Spec> {
     const hc = body.HostConfig ?? {};
-    const hostname = body.Hostname || id.slice(0, 12);
+    const hostname = body.Hostname || defaultHostname(id, hc);
     const merged = mergeProcess(config, {
       command: body.Cmd, entrypoint: body.Entrypoint, env: body.Env, workdir: body.WorkingDir || undefined, user: body.User || undefined,
       tty: body.Tty ?? false, hostname,
@@ -249,14 +253,8 @@ export class Engine {
     ensureWorkdir(rootfs, merged.cwd);
     const spec = containerSpec({ rootfs, hostname, process: merged, tty: body.Tty ?? false, labels: { ...(config.Labels ?? {}), ...(body.Labels ?? {}) } });
     spec.linux!.cgroupsPath = `/berth/${id}`;
-    const dir = this.containerDir(id);
-    const paths = containerPaths(dir, id);
-    // Docker gives each container its own hostname and hosts files.
-    writeFileSync(paths.hostname, `${hostname}\n`);
-    writeFileSync(paths.hosts, `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t${hostname}\n`);
-    for (const f of ['hostname', 'hosts'] as const) {
-      spec.mounts!.push({ destination: `/etc/${f}`, type: 'bind', source: paths[f], options: ['rbind', 'rprivate'] });
-    }
+    // Docker gives each container its own hostname, hosts and resolv.conf files.
+    applyNetworkMode(spec, hc, this.containerDir(id), id, hostname);
     applyHostConfig(spec, hc, { rootfs, warn });
     spec.mounts!.push(...await containerMounts(this, id, hc, Object.keys(config.Volumes ?? {}), rootfs));
     return spec;
@@ -296,6 +294,7 @@ export class Engine {
       forgetExitClaims(this.runRoot, id);
       this.db.prepare('UPDATE containers SET run_token = ? WHERE id = ?').run(token, id);
       const health = healthMonitor(this, id, body, hook);
+      const endpoint = joinNetwork(this, id, body);
       await this.runtime.create({
         id, bundle: paths.bundle, detach: true, warn: opts.warn,
         monitor: {
@@ -309,6 +308,7 @@ export class Engine {
       });
       const record = this.runtime.state.load(id);
       this.db.prepare(`UPDATE containers SET pid = ?, boot_id = ? WHERE id = ?`).run(record.pid, bootId(), id);
+      await plumbNetwork(this, id, body, endpoint, record.pid);
       if (opts.beforeStart) await opts.beforeStart(infoOf(this, { ...row, status: 'running', pid: record.pid }));
       this.runtime.start(id);
       this.db.prepare(`UPDATE containers SET status = 'running', owner = NULL, started_at = ?, error = '', oom_killed = 0, exit_code = 0 WHERE id = ? AND status = 'starting'`)

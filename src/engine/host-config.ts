@@ -68,7 +68,16 @@ export interface HostConfig {
   SecurityOpt?: string[];
   Init?: boolean;
   UsernsMode?: string;
+  // Network.
+  /** 'bridge' (the default), 'none', 'host'. */
+  NetworkMode?: string;
+  /** `-p`: "80/tcp" → where on the host it is published. */
+  PortBindings?: Record<string, PortBinding[]>;
+  /** `-P`: every exposed port, on a free host port. */
+  PublishAllPorts?: boolean;
 }
+
+export interface PortBinding { HostIp: string; HostPort: string }
 
 /** Docker's container Config, with HostConfig: what `create` takes. */
 export interface CreateBody {
@@ -92,6 +101,8 @@ export interface CreateBody {
   AttachStdout?: boolean;
   AttachStderr?: boolean;
   Healthcheck?: HealthConfig;
+  /** `--expose` and the image's EXPOSE: "80/tcp" → {}. */
+  ExposedPorts?: Record<string, Record<string, never>>;
   HostConfig?: HostConfig;
 }
 

@@ -16,8 +16,9 @@ export { HEALTH_STATUSES, recordHealthChange, type HealthStatus } from './health
 // ---- containers ---------------------------------------------------------
 export type { ContainerInfo, ContainerState, ContainerStatus, HealthState, HealthLogEntry } from './container-info.js';
 export type {
-  CreateBody, HostConfig, HealthConfig, MountSpec, DeviceMapping, Ulimit, RestartPolicy, RestartPolicyName,
+  CreateBody, HostConfig, HealthConfig, MountSpec, DeviceMapping, Ulimit, RestartPolicy, RestartPolicyName, PortBinding,
 } from './host-config.js';
+export { publishedPorts } from './network.js';
 /** Checks a face makes while it reads flags, so that a bad value is the user's error before anything is made. */
 export { validateHostConfig, ULIMIT_NAMES } from './host-options.js';
 export { validateHealthConfig } from './health.js';

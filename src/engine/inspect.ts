@@ -12,6 +12,7 @@ import { cgroupSummaryOf } from './cgroups-view.js';
 import { mergeHealthConfig } from './health.js';
 import { configuredEnv } from './container-spec.js';
 import type { HealthConfig } from './host-config.js';
+import { networkSettings } from './network.js';
 
 function bundleSpec(info: ContainerInfo): Spec | undefined {
   try {
@@ -54,7 +55,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
     Args: args.slice(1),
     State: info.state,
     Image: info.imageId,
-    ResolvConfPath: '',
+    ResolvConfPath: paths.resolvConf,
     HostnamePath: paths.hostname,
     HostsPath: paths.hosts,
     LogPath: paths.log,
@@ -67,7 +68,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
     AppArmorProfile: '',
     ExecIDs: null,
     HostConfig: {
-      NetworkMode: 'none',
+      NetworkMode: 'bridge',
       RestartPolicy: hc.RestartPolicy ?? { Name: 'no', MaximumRetryCount: 0 },
       AutoRemove: hc.AutoRemove ?? false,
       LogConfig: { Type: 'json-file', Config: {} },
@@ -97,7 +98,7 @@ export function inspectContainer(engine: Engine, info: ContainerInfo, opts: { si
       ...(info.body.StopTimeout !== undefined ? { StopTimeout: info.body.StopTimeout } : {}),
       ...(healthcheck ? { Healthcheck: healthcheck } : {}),
     },
-    NetworkSettings: { Networks: {}, Ports: {}, SandboxKey: running ? `/proc/${info.state.Pid}/ns/net` : '' },
+    NetworkSettings: { ...networkSettings(engine, info.id, info.body, running), SandboxKey: running ? `/proc/${info.state.Pid}/ns/net` : '' },
     // berth's own: the mechanics that isolate and limit this container.
     Namespaces: running ? namespacesOf(info.state.Pid).map((n) => ({ Type: n.type, Inode: n.inode, Path: n.path, SharedWithHost: n.shared, Processes: n.processes })) : [],
     Cgroup: cgroupSection(info),

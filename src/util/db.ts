@@ -4,8 +4,9 @@
 // transactions, and a crash at any point leaves the last committed state.
 //
 // WAL mode lets readers proceed while one writer commits; busy_timeout makes a
-// writer wait (up to 5 s) for another process's transaction instead of
-// failing at once with SQLITE_BUSY.
+// writer wait (up to 30 s) for another process's transaction instead of
+// failing at once with SQLITE_BUSY. (A network's bring-up holds the write
+// lock for a few `ip`/`nft` commands, which on a busy host take seconds.)
 //
 // Each component (image, engine, …) owns its tables and evolves them by
 // numbered steps: `migrate(db, 'image', [step1, step2])`. The steps applied so
@@ -36,7 +37,7 @@ export function openDatabase(root: string): Database {
   try {
     db = new BetterSqlite3(path);
     // busy_timeout first: switching to WAL itself needs a lock another process may hold.
-    db.pragma('busy_timeout = 5000');
+    db.pragma('busy_timeout = 30000');
     db.pragma('journal_mode = WAL');
     // FULL: a committed transaction survives power loss too, not only a crash of berth.
     db.pragma('synchronous = FULL');

@@ -8,12 +8,13 @@ import { progressView } from '../image/progress.js';
 import type { CliContext } from '../context.js';
 import { processFlags } from './flags-process.js';
 import { hostFlags } from './flags-host.js';
+import { networkFlags } from './flags-network.js';
 import { storageFlags } from './flags-storage.js';
 import { healthFlags } from './flags-health.js';
 import type { ParsedFlags } from './flags.js';
 import { warn } from '../say.js';
 
-const GROUPS = [processFlags, hostFlags, storageFlags, healthFlags];
+const GROUPS = [processFlags, hostFlags, networkFlags, storageFlags, healthFlags];
 
 export function addCreateFlags(cmd: Command): Command {
   let c = cmd

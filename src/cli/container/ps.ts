@@ -40,9 +40,9 @@ export function registerPs(parent: Command, ctx: CliContext, name = 'ps'): Comma
         const size = c.sizes;
         return {
           ID: id(c), Image: c.image, Command: opts.trunc ? JSON.stringify(command.length > 20 ? `${command.slice(0, 19)}…` : command) : JSON.stringify(command),
-          CreatedAt: new Date(c.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), RunningFor: ago(c.created), Status: c.statusText, Ports: '', Names: c.name,
+          CreatedAt: new Date(c.created).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'), RunningFor: ago(c.created), Status: c.statusText, Ports: c.portsText, Names: c.name,
           State: c.state.Status, Labels: Object.entries(c.body.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
-          Size: size ? `${humanSize(size.rw)} (virtual ${humanSize(size.rootFs)})` : '', Mounts: '', Networks: '', LocalVolumes: '0',
+          Size: size ? `${humanSize(size.rw)} (virtual ${humanSize(size.rootFs)})` : '', Mounts: '', Networks: c.networkName, LocalVolumes: '0',
         };
       });
       const format = opts.format === 'json' ? '{{json .}}' : opts.format === 'table' ? undefined : opts.format;
