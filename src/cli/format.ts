@@ -88,6 +88,11 @@ export function renderTemplate(template: string, rows: Row[], headers: Record<st
   return cells.map((c) => c.map((v, i) => (i === c.length - 1 ? v : v.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
 }
 
+/** JSON as Go's encoder writes it, whole int64s (a BigInt: nanosecond times) included. */
+function goJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `\u0000bigint:${x}` : x)).replace(/"\\u0000bigint:(-?\d+)"/g, '$1');
+}
+
 /** Go's fmt %v of a value, as `docker inspect -f` prints a field. */
 function goValue(v: unknown): string {
   if (v === null || v === undefined) return '<no value>';
@@ -114,7 +119,7 @@ export function renderObject(template: string, value: unknown): string {
   const body = template.replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   return body.replace(/\{\{\s*([^}]*?)\s*\}\}/g, (whole, action: string) => {
     let m = /^json\s+\.([A-Za-z0-9_.]*)$/.exec(action);
-    if (m) return JSON.stringify(lookup(value, m[1]!) ?? null);
+    if (m) return goJson(lookup(value, m[1]!) ?? null);
     m = /^index\s+\.([A-Za-z0-9_.]*)\s+"([^"]*)"$/.exec(action);
     if (m) return goValue(lookup(lookup(value, m[1]!), m[2]!));
     m = /^\.([A-Za-z0-9_.]*)$/.exec(action);

@@ -30,6 +30,7 @@ import type { HealthLogEntry, HealthState } from './container-info.js';
 import type { Engine } from './engine.js';
 import type { ExecHandle } from '../runtime/exec.js';
 import { rowById } from './containers.js';
+import { recordHealthStatus } from './lifecycle.js';
 
 const SECOND_NS = 1_000_000_000;
 /** Docker's defaults (daemon/health.go), used where a field is 0 or unset. */
@@ -261,6 +262,7 @@ export async function runHealthcheck(engine: Pick<Engine, 'db' | 'runtime'>, id:
     // Restarted (or removed) while the probe ran: the result belongs to a run that is over.
     if (!current || current.started_at !== row.started_at) return { ran: false, reason: 'restarted' };
     const health = applyResult(config, current, result);
+    if (health.Status !== current.status) recordHealthStatus(engine, id, health.Status);
     db.prepare('UPDATE health SET status = ?, failing_streak = ?, log = ?, last_end_ms = ?, probe_started_ms = NULL WHERE container_id = ?')
       .run(health.Status, health.FailingStreak, JSON.stringify(health.Log), probe.endMs, id);
     return { ran: true, result, health };
