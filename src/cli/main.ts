@@ -16,6 +16,7 @@ import { registerCp } from './container/cp.js';
 import { registerDiff } from './container/diff.js';
 import { registerCommit } from './container/commit.js';
 import { registerExport } from './container/export.js';
+import { registerEvents } from './events.js';
 
 
 export function buildProgram(): Command {
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerUpdate(program, ctx);
   registerNs(program, ctx);
   registerCgroups(program, ctx);
+  registerEvents(program, ctx);
   registerRuntime(program);
   return program;
 }
