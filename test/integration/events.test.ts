@@ -188,6 +188,23 @@ test('stop, kill, pause and unpause tell Docker\'s events, stop after the die it
   }
 });
 
+test('a healthcheck tells its change of status; an exec its create, start and end', async () => {
+  const since = unixNow();
+  const id = b('run', '-d', '--name', 'ev-health', '--health-cmd', 'true', '--health-interval', '1s', 'busybox', 'sleep', '1000').stdout.trim();
+  try {
+    const actions = () => b('events', '--since', since, '--until', unixNow(), '--filter', `container=${id}`, '--format', '{{.Action}}').stdout.split('\n').filter(Boolean);
+    await eventually(() => actions().includes('health_status: healthy'), 60_000, 'the health_status event');
+    // Docker's `event=health_status` matches the action with its status.
+    const filtered = b('events', '--since', since, '--until', unixNow(), '--filter', 'event=health_status', '--filter', `container=${id}`, '--format', '{{.Action}}');
+    assert.equal(filtered.stdout, 'health_status: healthy\n');
+    assert.equal(b('exec', id, 'sh', '-c', 'exit 4').status, 4);
+    const execs = actions().filter((a) => a.startsWith('exec_'));
+    assert.deepEqual(execs, ['exec_create: sh -c exit 4', 'exec_start: sh -c exit 4', 'exec_die']);
+  } finally {
+    b('rm', '-f', id);
+  }
+});
+
 test('wait returns the exit code once the container ends, woken by its exit', () => {
   const id = b('run', '-d', 'busybox', 'sh', '-c', 'sleep 1; exit 7').stdout.trim();
   try {
