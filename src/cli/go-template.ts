@@ -466,7 +466,8 @@ const BUILTINS: Record<string, TemplateFunction> = {
     return (fn as TemplateFunction)(...args);
   },
   // Docker's (cli/templates/templates.go)
-  json: (v) => JSON.stringify(v === undefined ? null : v),
+  // Go's encoder writes an int64 whole: a BigInt (nanosecond times) as a number.
+  json: (v) => JSON.stringify(v === undefined ? null : v, (_k, x: unknown) => (typeof x === 'bigint' ? `\u0000bigint:${x}` : x)).replace(/"\\u0000bigint:(-?\d+)"/g, '$1'),
   split: (s, sep) => stringArg('split', s).split(stringArg('split', sep)),
   join: (list, sep) => {
     if (!Array.isArray(list)) throw templateError('error calling join: wrong type for value; expected []string');

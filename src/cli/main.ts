@@ -18,6 +18,7 @@ import { registerDiff } from './container/diff.js';
 import { registerCommit } from './container/commit.js';
 import { registerExport } from './container/export.js';
 import { sayOnStderr } from './say.js';
+import { registerEvents } from './events.js';
 
 
 export function buildProgram(): Command {
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerUpdate(program, ctx);
   registerNs(program, ctx);
   registerCgroups(program, ctx);
+  registerEvents(program, ctx);
   registerRuntime(program);
   return program;
 }

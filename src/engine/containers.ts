@@ -15,9 +15,12 @@ import { processStartTime } from '../runtime/state.js';
 import { unmountRootfs } from '../image/snapshots.js';
 import type { Engine } from './engine.js';
 import type { CreateBody } from './host-config.js';
-import type { ContainerInfo, ContainerState, ContainerStatus } from './container-info.js';
+import type { ContainerInfo, ContainerState } from './container-info.js';
 import { healthOf } from './health.js';
 import { releaseNetwork } from './network.js';
+import { transition, dockerStatus, LIVE_STATUSES, type StoredStatus } from './lifecycle.js';
+
+export type { StoredStatus } from './lifecycle.js';
 
 export const CONTAINER_STEPS = [
   `CREATE TABLE containers (
@@ -48,8 +51,6 @@ export const CONTAINER_STEPS = [
   `ALTER TABLE containers ADD COLUMN run_token TEXT;
    ALTER TABLE containers ADD COLUMN restart_streak INTEGER NOT NULL DEFAULT 0;`,
 ];
-
-export type StoredStatus = 'creating' | 'created' | 'starting' | 'running' | 'restarting' | 'exited' | 'removing';
 
 export interface ContainerRow {
   id: string; name: string; image: string; image_id: string; created: string; config: string; status: StoredStatus;
@@ -118,7 +119,7 @@ function runtimeStatus(engine: Engine, id: string): { status: string; exit?: { s
  */
 export async function settleExit(engine: Engine, id: string, reason?: { error: string; exitCode: number; hostRestarted?: boolean }): Promise<ContainerRow | undefined> {
   const row = rowById(engine, id);
-  if (!row || !['running', 'starting', 'restarting'].includes(row.status)) return row;
+  if (!row || !LIVE_STATUSES.includes(row.status)) return row;
   const rt = runtimeStatus(engine, id);
   // The hook of an earlier run can come late, after a restart: the run that
   // is up now is not its to settle. Only a restarted host overrides that.
@@ -128,9 +129,10 @@ export async function settleExit(engine: Engine, id: string, reason?: { error: s
   const exitCode = rt?.exit?.status ?? reason?.exitCode ?? 255;
   const error = rt?.exit ? '' : (reason?.error ?? 'the container\'s monitor is gone: its exit status is unknown');
   const finishedAt = rt?.exit?.finishedAt ?? new Date().toISOString();
-  const claimed = engine.db.prepare(`UPDATE containers SET status = 'exited', exit_code = ?, finished_at = ?, error = ?, oom_killed = ?, pid = 0, owner = NULL
-      WHERE id = ? AND status = ? AND pid = ?`)
-    .run(exitCode, finishedAt, error, rt?.oomKilled ? 1 : 0, id, row.status, row.pid).changes === 1;
+  const claimed = transition(engine, id, 'exited', {
+    from: row.status, expect: { pid: row.pid },
+    set: { exit_code: exitCode, finished_at: finishedAt, error, oom_killed: rt?.oomKilled ? 1 : 0, pid: 0, owner: null },
+  });
   if (claimed) await releaseRuntime(engine, id);
   return rowById(engine, id);
 }
@@ -160,9 +162,11 @@ export async function reconcile(engine: Engine, row: ContainerRow): Promise<Cont
     case 'creating':
     case 'removing':
       if (ownerAlive(row.owner)) return row;
-      // The command that was making or removing it died: finish the removal.
-      if (engine.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = ? AND owner IS ?`)
-        .run(selfOwner(), row.id, row.status, row.owner).changes !== 1) return rowById(engine, row.id);
+      // The command that was making or removing it died: finish the removal
+      // (a create that never finished is discarded without an event).
+      if (!transition(engine, row.id, row.status === 'creating' ? 'claimDiscard' : 'claimRemoval', { from: row.status, expect: { owner: row.owner }, set: { owner: selfOwner() } })) {
+        return rowById(engine, row.id);
+      }
       await engine.purgeContainer(row.id);
       return undefined;
     case 'starting': {
@@ -172,12 +176,13 @@ export async function reconcile(engine: Engine, row: ContainerRow): Promise<Cont
       const rt = runtimeStatus(engine, row.id);
       if (rt && (rt.status === 'running' || rt.status === 'paused')) {
         const pid = engine.runtime.state.load(row.id).pid;
-        engine.db.prepare(`UPDATE containers SET status = 'running', pid = ?, owner = NULL, boot_id = ?, started_at = COALESCE(started_at, ?) WHERE id = ? AND status = 'starting' AND owner IS ?`)
-          .run(pid, bootId(), new Date().toISOString(), row.id, row.owner);
+        transition(engine, row.id, 'started', {
+          expect: { owner: row.owner },
+          set: (before) => ({ pid, owner: null, boot_id: bootId(), started_at: before.started_at ?? new Date().toISOString() }),
+        });
         return rowById(engine, row.id);
       }
-      if (engine.db.prepare(`UPDATE containers SET status = 'created', owner = NULL WHERE id = ? AND status = 'starting' AND owner IS ?`)
-        .run(row.id, row.owner).changes === 1) await releaseRuntime(engine, row.id);
+      if (transition(engine, row.id, 'startFailed', { expect: { owner: row.owner }, set: { owner: null } })) await releaseRuntime(engine, row.id);
       return rowById(engine, row.id);
     }
     case 'running': {
@@ -192,20 +197,10 @@ export async function reconcile(engine: Engine, row: ContainerRow): Promise<Cont
       // The exit hook waits out the back-off and starts it again; if that
       // process is gone, nobody will.
       if (ownerAlive(row.owner)) return row;
-      engine.db.prepare(`UPDATE containers SET status = 'exited', owner = NULL WHERE id = ? AND status = 'restarting' AND owner IS ?`).run(row.id, row.owner);
+      transition(engine, row.id, 'cancelRestart', { expect: { owner: row.owner }, set: { owner: null } });
       return rowById(engine, row.id);
     default:
       return row;
-  }
-}
-
-function shownStatus(row: ContainerRow, paused: boolean): ContainerStatus {
-  switch (row.status) {
-    case 'creating': case 'created': case 'starting': return 'created';
-    case 'running': return paused ? 'paused' : 'running';
-    case 'restarting': return 'restarting';
-    case 'removing': return 'removing';
-    default: return 'exited';
   }
 }
 
@@ -218,7 +213,7 @@ export function infoOf(engine: Engine, row: ContainerRow): ContainerInfo {
       paused = engine.runtime.stateOf(row.id).status === 'paused';
     } catch { /* no runtime state: not paused */ }
   }
-  const status = shownStatus(row, paused);
+  const status = dockerStatus(row.status, paused);
   const state: ContainerState = {
     Status: status,
     Running: status === 'running' || status === 'paused',

@@ -40,6 +40,8 @@ import {
 import { healthMonitor, validateHealthConfig, forgetHealth } from './health.js';
 import { NETWORK_STEPS } from '../net/bridge.js';
 import { applyNetworkMode, defaultHostname, joinNetwork, plumbNetwork, validateNetworkConfig } from './network.js';
+import { transition, changeRecord, containerEvent, LIVE_STATUSES } from './lifecycle.js';
+import { recordEvents, eventsDb, Wakeups } from './events.js';
 
 export const DEFAULT_ROOT = '/var/lib/berth';
 export const DEFAULT_RUN_ROOT = '/run/berth';
@@ -98,6 +100,7 @@ export class Engine {
       this.dbHandle = openDatabase(this.root);
       migrate(this.dbHandle, 'engine', CONTAINER_STEPS);
       migrate(this.dbHandle, 'network', NETWORK_STEPS);
+      eventsDb(this.dbHandle);
     }
     return this.dbHandle;
   }
@@ -115,12 +118,25 @@ export class Engine {
     return this.runtimeHandle;
   }
 
-  pull(text: string, opts: PullOptions = {}): Promise<PullResult> {
-    return pullImage(this.stores, text, opts);
+  async pull(text: string, opts: PullOptions = {}): Promise<PullResult> {
+    const result = await pullImage(this.stores, text, opts);
+    this.imageEvent('pull', familiarString(result.ref), familiarString(result.ref), result.image);
+    return result;
   }
 
-  push(name: string, target: string | undefined, opts: { onProgress?: (p: PushProgress) => void } = {}) {
-    return pushImage(this.stores, name, target, opts);
+  async push(name: string, target: string | undefined, opts: { onProgress?: (p: PushProgress) => void } = {}) {
+    const result = await pushImage(this.stores, name, target, opts);
+    this.imageEvent('push', familiarString(result.ref), familiarString(result.ref), this.image(name));
+    return result;
+  }
+
+  /** Docker's image event: the image's labels, then the name it is about. */
+  imageEvent(action: string, actorId: string, name: string, image?: Image): void {
+    let labels: Record<string, string> = {};
+    try {
+      if (image) labels = (this.imageRunConfig(image).Labels as Record<string, string> | null | undefined) ?? {};
+    } catch { /* no config: no labels */ }
+    recordEvents(this, [{ type: 'image', action, actorId, attributes: { ...labels, name } }]);
   }
 
   image(text: string): Image {
@@ -230,8 +246,7 @@ export class Engine {
         mounted = false;
       }
       const merged = { args: spec.process!.args, tty: body.Tty ?? false };
-      if (this.db.prepare(`UPDATE containers SET status = 'created', owner = NULL, config = ? WHERE id = ? AND status = 'creating' AND owner = ?`)
-        .run(JSON.stringify(merged), id, selfOwner()).changes !== 1) {
+      if (!transition(this, id, 'create', { expect: { owner: selfOwner() }, set: { owner: null, config: JSON.stringify(merged) } })) {
         throw conflict('RemovedWhileCreating', `container ${name} was removed while it was being created`);
       }
       return { id, name, warnings };
@@ -271,8 +286,7 @@ export class Engine {
     if (!row) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
     if (row.status === 'running' || row.status === 'starting' || row.status === 'restarting') return infoOf(this, row);
     if (row.status === 'removing' || row.status === 'creating') throw conflict('InvalidState', `container ${idOrName} is being ${row.status === 'removing' ? 'removed' : 'created'}`);
-    const claimed = this.db.prepare(`UPDATE containers SET status = 'starting', owner = ?, stopped_by_user = 0, restart_streak = 0 WHERE id = ? AND status = ?`)
-      .run(selfOwner(), row.id, row.status).changes === 1;
+    const claimed = transition(this, row.id, 'claimStart', { from: row.status, set: { owner: selfOwner(), stopped_by_user: 0, restart_streak: 0 } });
     if (!claimed) return this.container(row.id);
     return this.launch(row, opts);
   }
@@ -311,16 +325,16 @@ export class Engine {
       await plumbNetwork(this, id, body, endpoint, record.pid);
       if (opts.beforeStart) await opts.beforeStart(infoOf(this, { ...row, status: 'running', pid: record.pid }));
       this.runtime.start(id);
-      this.db.prepare(`UPDATE containers SET status = 'running', owner = NULL, started_at = ?, error = '', oom_killed = 0, exit_code = 0 WHERE id = ? AND status = 'starting'`)
-        .run(new Date().toISOString(), id);
+      transition(this, id, 'started', { set: { owner: null, started_at: new Date().toISOString(), error: '', oom_killed: 0, exit_code: 0 } });
     } catch (err) {
       const exitCode = err instanceof BerthError ? err.exitStatus : 125;
       await releaseRuntime(this, id).catch(() => {});
-      this.db.prepare(`UPDATE containers SET status = ?, owner = NULL, pid = 0, exit_code = ?, error = ? WHERE id = ? AND status = 'starting'`)
-        .run(previous === 'created' ? 'created' : 'exited', exitCode, err instanceof Error ? err.message : String(err), id);
+      transition(this, id, previous === 'created' ? 'startFailed' : 'restartFailed', {
+        set: { owner: null, pid: 0, exit_code: exitCode, error: err instanceof Error ? err.message : String(err) },
+      });
       // As Docker's daemon: a --rm container that cannot start is removed.
       if (body.HostConfig?.AutoRemove
-        && this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status IN ('created', 'exited')`).run(selfOwner(), id).changes === 1) {
+        && (transition(this, id, 'claimRemoval', { from: 'created', set: { owner: selfOwner() } }) || transition(this, id, 'claimRemoval', { from: 'exited', set: { owner: selfOwner() } }))) {
         await this.purgeContainer(id, true).catch(() => {});
       }
       throw err;
@@ -333,17 +347,25 @@ export class Engine {
     const info = await this.container(idOrName);
     this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
     if (info.state.Status === 'restarting') {
-      this.db.prepare(`UPDATE containers SET status = 'exited', owner = NULL WHERE id = ? AND status = 'restarting'`).run(info.id);
+      transition(this, info.id, 'cancelRestart', { set: { owner: null } });
       return this.container(info.id);
     }
     if (!info.state.Running) return info;
     const timeout = opts.timeout ?? info.body.StopTimeout ?? DEFAULT_STOP_TIMEOUT;
     const signal = opts.signal ?? info.body.StopSignal ?? this.imageStopSignal(info) ?? 'SIGTERM';
     this.signal(info, signal);
-    if (timeout < 0 ? await this.waitStopped(info.id, Infinity) : await this.waitStopped(info.id, timeout * 1000)) return this.container(info.id);
-    this.signal(info, 'SIGKILL', true);
-    await this.waitStopped(info.id, 10_000);
+    if (!(timeout < 0 ? await this.waitStopped(info.id, Infinity) : await this.waitStopped(info.id, timeout * 1000))) {
+      this.signal(info, 'SIGKILL', true);
+      await this.waitStopped(info.id, 10_000);
+    }
+    this.containerEvent(info.id, 'stop');
     return this.container(info.id);
+  }
+
+  /** Record a container event that goes with no change of its record (kill, stop, pause…). */
+  private containerEvent(id: string, action: string, attributes: Record<string, string> = {}): void {
+    const row = rowById(this, id);
+    if (row) recordEvents(this, [containerEvent(this, row, action, attributes)]);
   }
 
   private imageStopSignal(info: ContainerInfo): string | undefined {
@@ -359,6 +381,7 @@ export class Engine {
     const n = signalNumber(signal);
     try {
       this.runtime.kill(info.id, n, all);
+      this.containerEvent(info.id, 'kill', { signal: String(n) });
       if (info.state.Paused) this.runtime.resume(info.id);
     } catch (err) {
       if (!(err instanceof BerthError && err.kind === 'conflict')) throw err;
@@ -379,7 +402,9 @@ export class Engine {
 
   async restartContainer(idOrName: string, opts: { timeout?: number; signal?: string } = {}): Promise<ContainerInfo> {
     const info = await this.stopContainer(idOrName, opts);
-    return this.startContainer(info.id);
+    const started = await this.startContainer(info.id);
+    this.containerEvent(info.id, 'restart');
+    return started;
   }
 
   async pauseContainer(idOrName: string): Promise<void> {
@@ -387,64 +412,94 @@ export class Engine {
     if (info.state.Paused) throw conflict('AlreadyPaused', `cannot pause container ${info.id}: container is already paused`);
     if (!info.state.Running) throw conflict('NotRunning', `cannot pause container ${info.id}: container is not running`);
     this.runtime.pause(info.id);
+    this.containerEvent(info.id, 'pause');
   }
 
   async unpauseContainer(idOrName: string): Promise<void> {
     const info = await this.container(idOrName);
     if (!info.state.Paused) throw conflict('NotPaused', `cannot unpause container ${info.id}: container is not paused`);
     this.runtime.resume(info.id);
+    this.containerEvent(info.id, 'unpause');
+  }
+
+  /**
+   * Wakeups for a wait on one container: an event committed by any process,
+   * or a change in its runtime state (the monitor writes the exit file there
+   * before the exit hook even starts), with a slow poll behind both.
+   */
+  private containerWakeups(id: string): Wakeups & { watchRuntime: () => void } {
+    const wakeups = new Wakeups(this.runRoot) as Wakeups & { watchRuntime: () => void };
+    // Its runtime state exists only while it runs: watched once it does.
+    wakeups.watchRuntime = () => wakeups.watchOnce(this.runtime.state.dir(id));
+    return wakeups;
   }
 
   /** Wait until the container is not running (or the time is up): true if it stopped. */
   async waitStopped(id: string, ms: number): Promise<boolean> {
     const until = Date.now() + ms;
-    for (let delay = 5; ; delay = Math.min(delay * 2, 100)) {
-      const row = rowById(this, id);
-      if (!row) return true;
-      const settled = await reconcile(this, row);
-      if (!settled || !['running', 'starting'].includes(settled.status)) return true;
-      if (Date.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, Math.min(delay, Math.max(1, until - Date.now()))));
+    const wakeups = this.containerWakeups(id);
+    try {
+      for (;;) {
+        wakeups.watchRuntime();
+        const row = rowById(this, id);
+        if (!row) return true;
+        const settled = await reconcile(this, row);
+        if (!settled || !['running', 'starting'].includes(settled.status)) return true;
+        if (Date.now() >= until) return false;
+        await wakeups.next(until - Date.now());
+      }
+    } finally {
+      wakeups.close();
     }
   }
 
   /** Wait until the container's record is gone (another process is removing it). */
   async waitRemoved(id: string, ms: number): Promise<boolean> {
     const until = Date.now() + ms;
-    for (let row = rowById(this, id); row; row = rowById(this, id)) {
-      if (!(await reconcile(this, row))) return true;
-      if (Date.now() >= until) return false;
-      await new Promise((r) => setTimeout(r, 10));
+    const wakeups = new Wakeups(this.runRoot);
+    try {
+      for (let row = rowById(this, id); row; row = rowById(this, id)) {
+        if (!(await reconcile(this, row))) return true;
+        if (Date.now() >= until) return false;
+        await wakeups.next(until - Date.now());
+      }
+      return true;
+    } finally {
+      wakeups.close();
     }
-    return true;
   }
 
   /**
    * `wait`: block until the container stops; its exit code. With
    * 'next-exit' a stopped container is waited for its next run; with
-   * 'removed', until it is gone.
+   * 'removed', until it is gone. Woken by its events and its exit, not by polling.
    */
   async waitContainer(idOrName: string, condition: 'not-running' | 'next-exit' | 'removed' = 'not-running'): Promise<number> {
     let info = await this.container(idOrName);
     const id = info.id;
-    if (condition === 'next-exit') {
-      while (!info.state.Running) {
-        await new Promise((r) => setTimeout(r, 50));
-        info = await this.container(id);
+    const wakeups = this.containerWakeups(id);
+    try {
+      // A run that ends is a next exit: seen running, or started since the wait began.
+      let seenRunning = info.state.Running;
+      const startedBefore = info.state.StartedAt;
+      for (;;) {
+        wakeups.watchRuntime();
+        const row = rowById(this, id);
+        if (!row) {
+          if (condition === 'removed') return info.state.ExitCode;
+          throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+        }
+        const settled = await reconcile(this, row);
+        if (!settled) return info.state.ExitCode;
+        info = infoOf(this, settled);
+        if (info.state.Running) seenRunning = true;
+        const stopped = ['exited', 'created'].includes(settled.status);
+        const done = condition === 'not-running' ? stopped : condition === 'next-exit' ? settled.status === 'exited' && (seenRunning || info.state.StartedAt !== startedBefore) : false;
+        if (done) return info.state.ExitCode;
+        await wakeups.next();
       }
-    }
-    for (;;) {
-      const row = rowById(this, id);
-      if (!row) {
-        if (condition === 'removed') return info.state.ExitCode;
-        throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
-      }
-      const settled = await reconcile(this, row);
-      if (!settled) return info.state.ExitCode;
-      info = infoOf(this, settled);
-      const done = condition === 'removed' ? false : ['exited', 'created'].includes(settled.status) && !(condition === 'next-exit' && settled.status === 'created');
-      if (done) return info.state.ExitCode;
-      await new Promise((r) => setTimeout(r, 50));
+    } finally {
+      wakeups.close();
     }
   }
 
@@ -466,7 +521,7 @@ export class Engine {
     if ((row.status === 'creating' || row.status === 'starting') && ownerAlive(row.owner)) {
       throw conflict('InvalidState', `cannot remove container "/${info.name}": it is being ${row.status === 'creating' ? 'created' : 'started'}; try again`);
     }
-    if (this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = ?`).run(selfOwner(), info.id, row.status).changes !== 1) {
+    if (!transition(this, info.id, 'claimRemoval', { from: row.status, set: { owner: selfOwner() } })) {
       throw conflict('InvalidState', `cannot remove container "/${info.name}": it changed state meanwhile; try again`);
     }
     await this.purgeContainer(info.id, opts.volumes ?? false);
@@ -481,7 +536,8 @@ export class Engine {
     forgetHealth(this, id);
     rmSync(dir, { recursive: true, force: true });
     rmSync(this.attachSocket(id), { force: true });
-    this.db.prepare('DELETE FROM containers WHERE id = ?').run(id);
+    // Docker reports the removal of a container it had reported created.
+    if (!transition(this, id, 'destroy')) transition(this, id, 'discard');
   }
 
   /**
@@ -500,7 +556,7 @@ export class Engine {
     const body = JSON.parse(row.body) as CreateBody;
     const hc = body.HostConfig ?? {};
     if (hc.AutoRemove) {
-      if (this.db.prepare(`UPDATE containers SET status = 'removing', owner = ? WHERE id = ? AND status = 'exited'`).run(selfOwner(), id).changes === 1) {
+      if (transition(this, id, 'claimRemoval', { from: 'exited', set: { owner: selfOwner() } })) {
         await this.purgeContainer(id, true);
       }
       return;
@@ -516,13 +572,15 @@ export class Engine {
     const ran = Date.parse(row.finished_at ?? '') - Date.parse(row.started_at ?? '');
     const streak = ran >= 10_000 ? 0 : row.restart_streak;
     const delay = Math.min(100 * 2 ** Math.min(streak, 10), 60_000);
-    if (this.db.prepare(`UPDATE containers SET status = 'restarting', owner = ?, restart_count = restart_count + 1, restart_streak = ? WHERE id = ? AND status = 'exited' AND stopped_by_user = 0`)
-      .run(selfOwner(), streak + 1, id).changes !== 1) return;
+    if (!transition(this, id, 'scheduleRestart', {
+      expect: { stopped_by_user: 0 },
+      set: (before) => ({ owner: selfOwner(), restart_count: before.restart_count + 1, restart_streak: streak + 1 }),
+    })) return;
     await new Promise((r) => setTimeout(r, delay));
     row = rowById(this, id);
     // A stop, rm or start meanwhile takes precedence.
     if (!row || row.status !== 'restarting' || row.owner !== selfOwner()) return;
-    if (this.db.prepare(`UPDATE containers SET status = 'starting' WHERE id = ? AND status = 'restarting' AND owner = ?`).run(id, selfOwner()).changes !== 1) return;
+    if (!transition(this, id, 'relaunch', { expect: { owner: selfOwner() } })) return;
     await this.launch({ ...row, status: 'restarting' }, {});
   }
 
@@ -544,7 +602,7 @@ export class Engine {
     const name = newName.replace(/^\//, '');
     if (name === info.name) throw invalid('SameName', `Renaming a container with the same name as its current name`);
     try {
-      this.db.prepare('UPDATE containers SET name = ? WHERE id = ?').run(name, info.id);
+      changeRecord(this, info.id, 'rename', (before) => ({ columns: { name }, attributes: { oldName: `/${before.name}` } }));
     } catch (err) {
       if (/UNIQUE constraint failed/.test(String(err))) throw conflict('NameInUse', `Error when allocating new name: Conflict. The container name "/${name}" is already in use`);
       throw err;
@@ -554,13 +612,12 @@ export class Engine {
   /** Change a container's stored create body in one transaction (`update`). */
   async updateContainerBody(idOrName: string, mutate: (body: CreateBody) => void): Promise<ContainerInfo> {
     const { id } = await this.container(idOrName);
-    this.db.transaction(() => {
-      const row = rowById(this, id);
-      if (!row) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
+    const changed = changeRecord(this, id, 'update', (row) => {
       const body = JSON.parse(row.body) as CreateBody;
       mutate(body);
-      this.db.prepare('UPDATE containers SET body = ? WHERE id = ?').run(JSON.stringify(body), id);
-    }).immediate();
+      return { columns: { body: JSON.stringify(body) } };
+    });
+    if (!changed) throw notFound('ContainerNotFound', `No such container: ${idOrName}`);
     return this.container(id);
   }
 
@@ -578,7 +635,7 @@ export class Engine {
     } finally {
       // The container may have been started meanwhile: its mount is its own then.
       const now = rowById(this, id);
-      if (!now || !['running', 'starting', 'restarting'].includes(now.status)) unmountRootfs(dir);
+      if (!now || !LIVE_STATUSES.includes(now.status)) unmountRootfs(dir);
     }
   }
 
@@ -599,7 +656,7 @@ export class Engine {
     if (opts.workdir !== undefined && !opts.workdir.startsWith('/')) throw invalid('InvalidWorkdir', `the working directory '${opts.workdir}' is invalid, it needs to be an absolute path`);
     const rootfs = containerPaths(info.dir, info.id).rootfs;
     const user = opts.user !== undefined ? resolveUser(rootfs, opts.user) : undefined;
-    return this.runtime.exec({
+    const handle = await this.runtime.exec({
       // Another user's exec has that user's HOME, as runc gives it, unless one is asked for.
       id: info.id, args: opts.cmd, env: [...(opts.tty ? ['TERM=xterm'] : []), ...(user ? [`HOME=${user.home}`] : []), ...(opts.env ?? [])],
       ...(opts.workdir !== undefined ? { cwd: opts.workdir } : {}),
@@ -610,6 +667,15 @@ export class Engine {
         privileged: false, user: opts.user ?? '', detachKeys: opts.detachKeys ?? '',
       }),
     });
+    // Docker's actions name the command; create and start are one step here.
+    const command = opts.cmd.join(' ');
+    this.containerEvent(info.id, `exec_create: ${command}`, { execID: handle.id });
+    this.containerEvent(info.id, `exec_start: ${command}`, { execID: handle.id });
+    // Its end is seen by whoever waits for it: this process, unless detached.
+    if (!opts.detach) {
+      handle.wait().then((exit) => this.containerEvent(info.id, 'exec_die', { execID: handle.id, exitCode: String(exit.status) }), () => {});
+    }
+    return handle;
   }
 
   /** Docker's exec inspect, for an exec started by any process, while its container runs. */

@@ -42,6 +42,7 @@ import type { Engine } from './engine.js';
 import type { HealthcheckOptions } from '../runtime/builder.js';
 import { helperFailureMessage } from '../runtime/container.js';
 import { rowById } from './containers.js';
+import { recordHealthStatus } from './lifecycle.js';
 
 const SECOND_NS = 1_000_000_000;
 /** Docker's defaults (daemon/health.go), used where a field is 0 or unset. */
@@ -240,6 +241,7 @@ export function recordHealthChange(engine: Pick<Engine, 'db' | 'containerDir'>, 
     const live = row && readResults(resultsFile(engine, id), JSON.parse(row.config) as HealthConfig);
     if (!row || !live) return undefined;
     const health = { ...live, Log: mergeLog(JSON.parse(row.log) as HealthLogEntry[], live.Log) };
+    if (health.Status !== row.status) recordHealthStatus(engine, id, health.Status);
     db.prepare('UPDATE health SET status = ?, failing_streak = ?, log = ? WHERE container_id = ?')
       .run(health.Status, health.FailingStreak, JSON.stringify(health.Log), id);
     return { changedTo, health };

@@ -51,6 +51,7 @@ export function removeImage(engine: Engine, text: string, force: boolean): Remov
     // Another name keeps the image: only this one goes.
     images.untag(safeFormat(text));
     report.untagged.push(safeFormat(text));
+    engine.imageEvent('untag', image.configDigest, image.configDigest, image);
     return report;
   }
   if (users.length && !force) {
@@ -80,6 +81,9 @@ function deleteImage(engine: Engine, image: Image, report: RemoveReport): void {
   const keepChains = new Set(others.flatMap((o) => chainOf(o)));
   const keepBlobs = new Set<Digest>(others.flatMap((o) => [o.digest, o.configDigest, ...o.layers.map((l) => l.digest)]));
   images.remove(image.digest);
+  // Docker tells each name's removal, then the image's, by its ID (its config blob, and so its labels, go below).
+  for (let i = 0; i < image.names.length + image.repoDigests.length; i++) engine.imageEvent('untag', image.configDigest, image.configDigest, image);
+  engine.imageEvent('delete', image.configDigest, image.configDigest, image);
   report.deleted.push(image.configDigest);
   for (const id of chainOf(image).reverse()) {
     if (keepChains.has(id) || !layers.has(id)) continue;

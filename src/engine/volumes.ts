@@ -25,6 +25,7 @@ import { resolveInRoot } from '../runtime/executable.js';
 import type { SpecMount } from '../runtime/spec.js';
 import type { Engine } from './engine.js';
 import type { HostConfig } from './host-config.js';
+import { appendEvents, notifyEventReaders } from './events.js';
 import { checkProcDestination, checkVolumeName, mountPointsOf, type MountPoint } from './mount-points.js';
 
 const STEPS = [
@@ -113,6 +114,12 @@ interface CreateOptions {
   anonymous?: boolean;
 }
 
+/** Docker's volume event, inside the transaction that made the change; readers are told after it. */
+function volumeEvent(engine: Engine, name: string, action: 'create' | 'destroy'): void {
+  appendEvents(db(engine), [{ type: 'volume', action, actorId: name, attributes: { driver: 'local' } }]);
+  notifyEventReaders(engine);
+}
+
 function insertVolume(engine: Engine, name: string, opts: CreateOptions): void {
   const d = db(engine);
   if (!d.prepare('SELECT 1 FROM volumes WHERE name = ?').get(name)) {
@@ -121,6 +128,7 @@ function insertVolume(engine: Engine, name: string, opts: CreateOptions): void {
       opts.labels === undefined || opts.labels === null ? null : JSON.stringify(opts.labels),
       opts.options === undefined || opts.options === null ? null : JSON.stringify(opts.options),
       opts.anonymous ? 1 : 0);
+    volumeEvent(engine, name, 'create');
   }
   // Also when the record exists: a command killed before its commit may have left the record's directory unmade.
   mkdirSync(volumesDir(engine), { recursive: true, mode: 0o701 });
@@ -164,7 +172,7 @@ export function listVolumes(engine: Engine): (Volume & { users: string[] })[] {
 function discard(engine: Engine, name: string): string | undefined {
   // Only stale users are left when a volume goes; their container's release finds nothing then.
   db(engine).prepare('DELETE FROM volume_users WHERE volume = ?').run(name);
-  db(engine).prepare('DELETE FROM volumes WHERE name = ?').run(name);
+  if (db(engine).prepare('DELETE FROM volumes WHERE name = ?').run(name).changes === 1) volumeEvent(engine, name, 'destroy');
   const trash = join(volumesDir(engine), `.removing-${randomBytes(8).toString('hex')}`);
   try {
     renameSync(volumeDir(engine, name), trash);
