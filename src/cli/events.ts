@@ -3,8 +3,7 @@
 // streams until interrupted, or ends at --until.
 import type { Command } from 'commander';
 import { invalid } from '../util/errors.js';
-import { parseEventFilters, parseEventTime, queryEvents, eventLine, dockerEventMessage } from '../engine/event-query.js';
-import type { StoredEvent } from '../engine/events.js';
+import { parseEventFilters, parseEventTime, queryEvents, eventLine, dockerEventMessage, type StoredEvent } from '../engine/index.js';
 import type { CliContext } from './context.js';
 import { collect } from './context.js';
 import { renderObject } from './format.js';

@@ -182,7 +182,7 @@ export class Engine {
 
   /** The overlay of an image's layers with the container's upper dir, on `dir`/rootfs. */
   private mountImageRootfs(image: Image, dir: string): string {
-    return mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir);
+    return mountRootfs(this.stores.layers, chainIdsOf(image.layers.map((l) => l.diffId)).at(-1), dir, { initLayer: true });
   }
 
   /** Short unix socket path of a container's attach socket (sun_path holds 108 bytes). */

@@ -53,3 +53,7 @@ export { login, logout, DOCKER_HUB } from '../image/registry/index.js';
 export {
   createVolume, volume, listVolumes, removeVolume, pruneVolumes, dockerVolume, type Volume,
 } from './volumes.js';
+
+// ---- system ---------------------------------------------------------------
+export { parseEventFilters, parseEventTime, queryEvents, eventLine, dockerEventMessage } from './event-query.js';
+export type { StoredEvent } from './events.js';

@@ -29,14 +29,21 @@ const PAGE = 4096;
 /** Overlay features that would put in the upper dir what a layer tar cannot say (redirects, metadata-only copies, index origins). */
 const OFF_FEATURES = ['index', 'redirect_dir', 'metacopy'] as const;
 
-/** Mount the overlay of `chainId` (undefined: no layers) with `dir`/upper on `dir`/rootfs; returns the rootfs path. Idempotent. */
-export function mountRootfs(layers: LayerStore, chainId: ChainId | undefined, dir: string): string {
+/** Mount the overlay of `chainId` (undefined: no layers), with Docker's init layer for a container, and `dir`/upper on `dir`/rootfs; returns the rootfs path. Idempotent. */
+export function mountRootfs(layers: LayerStore, chainId: ChainId | undefined, dir: string, opts: { initLayer?: boolean } = {}): string {
   const rootfs = join(dir, 'rootfs');
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   for (const d of [rootfs, upper, work]) mkdirSync(d, { recursive: true, mode: 0o755 });
   if (isMountPoint(rootfs)) return rootfs;
-  const lowers = [initLayer(dir), ...(chainId === undefined ? [] : layers.shortLowerDirs(chainId))];
+  const lowers = chainId === undefined ? [] : layers.shortLowerDirs(chainId);
+  if (opts.initLayer) lowers.unshift(initLayer(dir));
+  if (lowers.length === 0) {
+    // Overlay needs a lower dir: an image without layers has an empty one.
+    const empty = join(dir, 'empty');
+    mkdirSync(empty, { recursive: true, mode: 0o755 });
+    lowers.push(empty);
+  }
   for (const p of [upper, work, ...lowers]) {
     // Overlay's option syntax reserves these; berth's own paths never need them.
     if (/[,:\\]/.test(p)) throw systemError('MountFailed', `cannot mount an overlay on ${rootfs}: path "${p}" contains ",", ":" or "\\"`);

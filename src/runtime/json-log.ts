@@ -44,7 +44,10 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
       await sleep(pollMs);
     }
     if (!file) return;
-    let position = opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(file, opts.tail) : 0;
+    // Without follow, the log as it is now: a line the container adds while
+    // it is read is not part of the answer (nor one more than --tail asked for).
+    const end = opts.follow ? Number.POSITIVE_INFINITY : (await file.stat()).size;
+    let position = opts.tail !== undefined && opts.tail >= 0 ? await tailOffset(file, opts.tail, Number.isFinite(end) ? end : (await file.stat()).size) : 0;
     let partial = '';
     const decoder = new StringDecoder('utf8'); // a read may end inside a character
     const buf = Buffer.alloc(CHUNK);
@@ -53,7 +56,8 @@ export async function* readLog(path: string, opts: ReadLogOptions = {}): AsyncGe
       // what it wrote just before it ended is still read.
       const writing = opts.follow ? stillRunning() : false;
       for (;;) {
-        const { bytesRead } = await file.read(buf, 0, CHUNK, position);
+        if (position >= end) break;
+        const { bytesRead } = await file.read(buf, 0, Math.min(CHUNK, end - position), position);
         if (!bytesRead) break;
         position += bytesRead;
         const lines = (partial + decoder.write(buf.subarray(0, bytesRead))).split('\n');
@@ -111,8 +115,7 @@ async function openIfPresent(path: string): Promise<FileHandle | undefined> {
 }
 
 /** Where the last n lines of the file start (its end for 0). */
-async function tailOffset(file: FileHandle, n: number): Promise<number> {
-  const { size } = await file.stat();
+async function tailOffset(file: FileHandle, n: number, size: number): Promise<number> {
   if (n === 0) return size;
   let end = size;
   let newlines = 0;

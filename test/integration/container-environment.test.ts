@@ -58,7 +58,8 @@ test('/.dockerenv and /etc/mtab are there, and are not the container\'s changes'
 
   // A container that writes its own /etc/mtab keeps it in diff, export and commit.
   ok('run', '--name', 'env-own-mtab', 'busybox', 'sh', '-c', 'rm /etc/mtab && echo mine > /etc/mtab');
-  assert.match(ok('diff', 'env-own-mtab'), /^A \/etc\/mtab$/m);
+  // Over the init layer's link, as Docker's diff says it: a change.
+  assert.match(ok('diff', 'env-own-mtab'), /^C \/etc\/mtab$/m);
   ok('export', '-o', tarball, 'env-own-mtab');
   const own = execFileSync('tar', ['-xOf', tarball, 'etc/mtab']).toString();
   assert.equal(own, 'mine\n');
