@@ -41,10 +41,12 @@ test("users resolve against the container's passwd and group files", () => {
     mkdirSync(join(rootfs, 'etc'));
     writeFileSync(join(rootfs, 'etc/passwd'), 'root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/app:/bin/sh\n');
     writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\napp:x:1000:\nwheel:x:10:app\naudio:x:29:app,other\n');
-    assert.deepEqual(resolveUser(rootfs, ''), { uid: 0, gid: 0, additionalGids: [] });
-    assert.deepEqual(resolveUser(rootfs, 'app'), { uid: 1000, gid: 1000, additionalGids: [10, 29] });
-    assert.deepEqual(resolveUser(rootfs, 'app:wheel'), { uid: 1000, gid: 10, additionalGids: [29] });
-    assert.deepEqual(resolveUser(rootfs, '4242:4343'), { uid: 4242, gid: 4343, additionalGids: [] });
+    // The primary group leads the supplementary ones (CVE-2023-25173); HOME is the passwd entry's.
+    assert.deepEqual(resolveUser(rootfs, ''), { uid: 0, gid: 0, additionalGids: [0], home: '/root' });
+    assert.deepEqual(resolveUser(rootfs, 'app'), { uid: 1000, gid: 1000, additionalGids: [1000, 10, 29], home: '/app' });
+    assert.deepEqual(resolveUser(rootfs, 'app:wheel'), { uid: 1000, gid: 10, additionalGids: [10, 29], home: '/app' });
+    assert.deepEqual(resolveUser(rootfs, '4242:4343'), { uid: 4242, gid: 4343, additionalGids: [4343], home: '/' });
+    assert.deepEqual(resolveUser(rootfs, '0'), { uid: 0, gid: 0, additionalGids: [0], home: '/root' });
     assert.throws(() => resolveUser(rootfs, 'ghost'), /unable to find user ghost: no matching entries in passwd file/);
     assert.throws(() => resolveUser(rootfs, 'app:ghosts'), /unable to find group ghosts/);
   } finally {

@@ -24,7 +24,7 @@ test('openDatabase: one connection per root, WAL, busy timeout, foreign keys', (
   assert.equal(openDatabase(root), db);
   assert.equal(openDatabase(join(root, '.')), db);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
+  assert.equal(db.pragma('busy_timeout', { simple: true }), 30000);
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   closeDatabase(root);
   const again = openDatabase(root);
