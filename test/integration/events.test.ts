@@ -50,9 +50,13 @@ function unixNow(): string {
 
 test('events in one process tells a run --rm of another: create, start, die, destroy, in order', async () => {
   const stream = streamEvents('--format', FORMAT);
+  let probes = 0;
   try {
-    // The stream is live once it has made its wakeup directory; a first event proves it reads.
-    await eventually(() => { b('volume', 'create', 'events-probe'); return stream.lines().some((l) => l.startsWith('volume create events-probe')); }, 20_000, 'the stream to start');
+    // A first event proves the stream reads; one made before it started is not its to tell, so each try makes a new one.
+    await eventually(() => {
+      b('volume', 'create', `events-probe-${++probes}`);
+      return stream.lines().some((l) => l.startsWith('volume create events-probe-'));
+    }, 20_000, 'the stream to start');
     const r = b('run', '--rm', '--name', 'ev-rm', 'busybox', 'sh', '-c', 'exit 3');
     assert.equal(r.status, 3, r.stderr);
     const id = await eventually(() => stream.lines().find((l) => l.startsWith('container create '))?.split(' ')[2], 20_000, 'the create event');
@@ -62,7 +66,7 @@ test('events in one process tells a run --rm of another: create, start, die, des
     assert.equal(die, `container die ${id} ev-rm 3 <no value>`);
   } finally {
     await stream.stop();
-    b('volume', 'rm', 'events-probe');
+    for (let i = 1; i <= probes; i++) b('volume', 'rm', `events-probe-${i}`);
   }
 });
 

@@ -168,7 +168,7 @@ async function pushImage(repo: string, layers: Buffer[], config: Buffer): Promis
   return `t/${repo}:v1`;
 }
 
-const TRUNCATED = /layer sha256:[a-f0-9]{64}.*not a valid (gzip-compressed )?tar: Unexpected end of data/;
+const TRUNCATED = /layer sha256:[a-f0-9]{64}.*not a valid (gzip-compressed )?tar: unexpected end of data/i;
 
 test('load of a docker-archive whose layer ends inside an entry: 125, and the store is as it was', async () => {
   const archive = await dockerArchive([baseTar, await truncatedTar(1000)]);
