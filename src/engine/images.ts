@@ -4,7 +4,7 @@
 import { conflict, invalid } from '../util/errors.js';
 import type { Image } from '../image/images.js';
 import { chainIdsOf, type ChainId } from '../image/layers.js';
-import { parseReference, formatReference } from '../image/reference.js';
+import { parseReference, formatReference, familiarString } from '../image/reference.js';
 import type { Digest } from '../image/digest.js';
 import type { Engine } from './engine.js';
 
@@ -38,6 +38,7 @@ export function tagImage(engine: Engine, source: string, target: string): void {
   const ref = parseReference(target);
   if (ref.digest) throw invalid('InvalidReference', `refusing to create a tag with a digest reference: ${target}`);
   images.tag(formatReference(ref), image.digest);
+  engine.imageEvent('tag', image.configDigest, familiarString(ref), image);
 }
 
 /** `rmi`: untag `text`; when it was the last name (or by ID, or forced), delete the image. */

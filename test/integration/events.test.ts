@@ -105,6 +105,29 @@ test('--since and --until select stored events by time; a past --until ends the 
   }
 });
 
+test('image events: tag, save, load, import, untag and delete, each naming the image', () => {
+  const since = unixNow();
+  const archive = join(root, 'ev-images.tar');
+  const id = b('images', '-q', '--no-trunc', 'busybox').stdout.trim();
+  for (const args of [['tag', 'busybox', 'ev-img:1'], ['save', '-o', archive, 'ev-img:1'], ['rmi', 'ev-img:1'], ['load', '-i', archive], ['import', archive, 'ev-imported:1']]) {
+    const r = b(...args);
+    assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+  }
+  const imported = b('images', '-q', '--no-trunc', 'ev-imported:1').stdout.trim();
+  b('rmi', 'ev-imported:1');
+  const r = b('events', '--since', since, '--until', unixNow(), '--filter', 'type=image', '--format', '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}');
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter(Boolean), [
+    `tag ${id} ev-img:1`,
+    `save ${id} ev-img:1`,
+    `untag ${id} ${id}`,
+    `load ${id} ev-img:1`,
+    `import ${imported} ${imported}`,
+    `untag ${imported} ${imported}`,
+    `delete ${imported} ${imported}`,
+  ]);
+});
+
 test('bad times are refused with Docker\'s words', () => {
   const bad = b('events', '--since', 'yesterday');
   assert.equal(bad.status, 125);
