@@ -505,21 +505,32 @@ export class Engine {
 
   /** `rm`: remove a stopped container (`force`: kill it first); `volumes`: its anonymous volumes too. */
   async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<string> {
-    const info = await this.container(idOrName);
-    if (info.state.Running || info.state.Restarting) {
-      if (!opts.force) {
-        throw conflict('ContainerRunning', `cannot remove container "/${info.name}": container is ${info.state.Paused ? 'paused' : info.state.Status}: stop the container before removing or force remove`);
+    let info = await this.container(idOrName);
+    let row: ContainerRow | undefined;
+    // A forced removal outlasts a start in progress (its restart policy's, most
+    // often): stopped_by_user keeps any later restart away, and once the
+    // start is over the process is killed like any running one.
+    for (let waited = 0; ; waited += 100) {
+      if (info.state.Running || info.state.Restarting) {
+        if (!opts.force) {
+          throw conflict('ContainerRunning', `cannot remove container "/${info.name}": container is ${info.state.Paused ? 'paused' : info.state.Status}: stop the container before removing or force remove`);
+        }
+        this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
+        if (info.state.Running) {
+          this.signal(info, 'SIGKILL', true);
+          await this.waitStopped(info.id, 10_000);
+        }
+      }
+      row = rowById(this, info.id);
+      if (!row) return info.id;
+      const busy = (row.status === 'creating' || row.status === 'starting') && ownerAlive(row.owner);
+      if (!busy) break;
+      if (!opts.force || row.status === 'creating' || waited >= 10_000) {
+        throw conflict('InvalidState', `cannot remove container "/${info.name}": it is being ${row.status === 'creating' ? 'created' : 'started'}; try again`);
       }
       this.db.prepare('UPDATE containers SET stopped_by_user = 1 WHERE id = ?').run(info.id);
-      if (info.state.Running) {
-        this.signal(info, 'SIGKILL', true);
-        await this.waitStopped(info.id, 10_000);
-      }
-    }
-    const row = rowById(this, info.id);
-    if (!row) return info.id;
-    if ((row.status === 'creating' || row.status === 'starting') && ownerAlive(row.owner)) {
-      throw conflict('InvalidState', `cannot remove container "/${info.name}": it is being ${row.status === 'creating' ? 'created' : 'started'}; try again`);
+      await new Promise((r) => setTimeout(r, 100));
+      info = await this.container(info.id);
     }
     if (!transition(this, info.id, 'claimRemoval', { from: row.status, set: { owner: selfOwner() } })) {
       throw conflict('InvalidState', `cannot remove container "/${info.name}": it changed state meanwhile; try again`);
