@@ -6,12 +6,13 @@
 // busybox:latest saved from berth's built-in one.
 //
 //   node --import tsx bench/runtime-under-engines.ts [count]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BERTH, median, run } from './engines.js';
 import { defaultSpec } from '../src/runtime/defaults.js';
+import { startContainerd } from '../test/containerd-support.js';
 
 const count = Number(process.argv[2] ?? 10);
 const work = mkdtempSync(join(tmpdir(), 'berth-bench-engines-'));
@@ -24,20 +25,7 @@ const berthRunc = join(work, 'berth-runc');
 writeFileSync(berthRunc, `#!/bin/sh\nexec '${BERTH}' runtime "$@"\n`);
 chmodSync(berthRunc, 0o755);
 
-writeFileSync(join(work, 'containerd.toml'), `version = 2
-root = "${work}/root"
-state = "${work}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "${address}"
-[ttrpc]
-  address = "${address}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-`);
-const containerd = spawn('containerd', ['--config', join(work, 'containerd.toml')], { stdio: 'ignore' });
+const containerd = startContainerd({ configDir: work, dataDir: work, address });
 const ctr = (...args: string[]) => spawnSync('ctr', ['--address', address, '--namespace', 'bench', ...args], { encoding: 'utf8' });
 
 function ctrRun(binary: string, id: string): number {

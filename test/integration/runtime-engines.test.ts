@@ -4,10 +4,11 @@
 // by berth and imported into each. Nothing is pulled, nothing networked.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cleanup, eventually, imageRoot, leftovers } from '../support.js';
+import { startContainerd } from '../containerd-support.js';
 
 const missing = ['containerd', 'ctr', 'podman', 'conmon', 'tini'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const skip = missing.length ? `needs ${missing.join(', ')} (scripts/setup.sh installs them)` : false;
@@ -54,20 +55,7 @@ before(async () => {
   if (skip) return;
   const r = b('save', '-o', image, 'busybox:latest');
   assert.equal(r.status, 0, r.stderr);
-  writeFileSync(join(root, 'containerd.toml'), `version = 2
-root = "${ctd}/root"
-state = "${ctd}/state"
-disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.internal.v1.opt", "io.containerd.snapshotter.v1.btrfs", "io.containerd.snapshotter.v1.zfs", "io.containerd.snapshotter.v1.devmapper", "io.containerd.snapshotter.v1.aufs"]
-[grpc]
-  address = "${address}"
-[ttrpc]
-  address = "${address}.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-`);
-  containerd = spawn('containerd', ['--config', join(root, 'containerd.toml')], { stdio: 'ignore' });
+  containerd = startContainerd({ configDir: root, dataDir: ctd, address });
   await eventually(() => ctr('version').status === 0, 30_000, 'containerd to serve');
   const imported = ctr('image', 'import', image);
   assert.equal(imported.status, 0, imported.stderr);
